@@ -1,0 +1,53 @@
+/* dnsmon_compat.h — every Wireshark version difference dnsmon meets, in one
+ * place (4.0, 4.4, 4.6). No version #if anywhere else.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_COMPAT_H
+#define DNSMON_COMPAT_H
+
+#include <wireshark.h>
+#include <epan/proto.h>
+#include <epan/ftypes/ftypes.h>
+#include <epan/stats_tree.h>
+
+#define DM_WS_AT_LEAST(maj, min) \
+    (WIRESHARK_VERSION_MAJOR > (maj) || \
+     (WIRESHARK_VERSION_MAJOR == (maj) && WIRESHARK_VERSION_MINOR >= (min)))
+
+/* field_info.value became a pointer to an opaque fvalue_t in 4.2. */
+#if DM_WS_AT_LEAST(4, 2)
+#define DM_FI_FV(fi) ((fi)->value)
+#else
+#define DM_FI_FV(fi) (&(fi)->value)
+#endif
+
+/* stats_tree: submenu separator and registration changed in 4.4. */
+#if DM_WS_AT_LEAST(4, 4)
+#define DM_STATS_MENU_SEP STATS_TREE_MENU_SEPARATOR
+#define DM_STATS_TREE_REGISTER(tap, abbr, name, flags, pkt, init, first_col)          \
+    do {                                                                               \
+        stats_tree_cfg *dm_cfg_ = stats_tree_register_plugin(tap, abbr, name, flags,   \
+                                                              pkt, init, NULL);        \
+        stats_tree_set_first_column_name(dm_cfg_, first_col);                          \
+    } while (0)
+#else
+#define DM_STATS_MENU_SEP "/"
+#define DM_STATS_TREE_REGISTER(tap, abbr, name, flags, pkt, init, first_col)          \
+    stats_tree_register_plugin(tap, abbr, name, flags, pkt, init, NULL)
+#endif
+
+/* stat_tap_ui's init callback returns bool from 4.6 on. */
+#if DM_WS_AT_LEAST(4, 6)
+#define DM_STAT_INIT_RET bool
+#define DM_STAT_INIT_OK true
+#else
+#define DM_STAT_INIT_RET void
+#define DM_STAT_INIT_OK
+#endif
+
+/* wsutil/plugins.h (and plugin_describe) only exist from 4.2 on; the value
+ * of WS_PLUGIN_DESC_DISSECTOR is 1 wherever it exists. */
+#define DM_PLUGIN_DESC_DISSECTOR 1u
+
+#endif

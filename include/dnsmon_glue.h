@@ -1,0 +1,39 @@
+/* dnsmon_glue.h — what the Wireshark-facing files share: registration
+ * entry points, the per-file tracker, field extraction and rendering.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_GLUE_H
+#define DNSMON_GLUE_H
+
+#include <epan/packet.h>
+#include "dnsmon_tracker.h"
+
+void proto_register_dnsmon(void);
+void proto_reg_handoff_dnsmon(void);
+
+/* The tracker of the capture file being dissected (NULL between files). */
+dm_tracker *dnsmon_tracker(void);
+
+/* Preferences (packet-dnsmon.c). */
+extern gboolean dnsmon_pref_ignore_multicast;
+
+/* extract.c: the other dissectors' fields a post-dissector reads. */
+GArray *dnsmon_wanted_hfids(void);          /* for set_postdissector_wanted_hfids */
+void dnsmon_extract_init(void);             /* resolve field ids (handoff) */
+/* Reads the frame's fields and feeds the tracker (first pass only). */
+void dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, proto_tree *tree);
+
+/* render.c: tree items and expert info for one frame, on every pass. */
+void dnsmon_render_register(int proto);
+void dnsmon_render_frame(dm_tracker *tr, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree);
+
+/* taps.c: the data queued on the "dnsmon" tap, one per frame item. */
+typedef struct {
+    const dm_item *item;
+    gboolean final;             /* visited pass: outcomes are final */
+} dnsmon_tap_info;
+void dnsmon_taps_register(void);
+void dnsmon_taps_queue(dm_tracker *tr, packet_info *pinfo);
+
+#endif

@@ -1,0 +1,144 @@
+/* names.c — the words dnsmon shows users: outcome and ICMP kind names,
+ * DNS type mnemonics, addresses, and the one-line cause of a rejection.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "dnsmon_tracker.h"
+
+static const char *const outcome_names[DM_OUTCOME_COUNT] = {
+    [DM_OUTCOME_PENDING] = "pending",
+    [DM_OUTCOME_ANSWERED] = "answered",
+    [DM_OUTCOME_NODATA] = "nodata",
+    [DM_OUTCOME_NXDOMAIN] = "nxdomain",
+    [DM_OUTCOME_SERVFAIL] = "servfail",
+    [DM_OUTCOME_REFUSED] = "refused",
+    [DM_OUTCOME_ERROR] = "error",
+    [DM_OUTCOME_REJECTED] = "rejected",
+    [DM_OUTCOME_INCOMPLETE] = "incomplete",
+    [DM_OUTCOME_UNANSWERED] = "unanswered",
+};
+
+const char *
+dm_outcome_name(dm_outcome o)
+{
+    return (o < DM_OUTCOME_COUNT) ? outcome_names[o] : "?";
+}
+
+gboolean
+dm_outcome_is_failure(dm_outcome o)
+{
+    return o != DM_OUTCOME_ANSWERED && o != DM_OUTCOME_NODATA && o != DM_OUTCOME_PENDING;
+}
+
+static const struct {
+    const char *name;       /* field value */
+    const char *text;       /* in sentences */
+    const char *meaning;    /* the likely cause, when the error hit a query */
+} icmp_kinds[DM_ICMP_KIND_COUNT] = {
+    [DM_ICMP_PORT_UNREACHABLE] = { "port_unreachable", "port unreachable", NULL },
+    [DM_ICMP_HOST_UNREACHABLE] = { "host_unreachable", "host unreachable",
+                                   "the server's host is down or unreachable" },
+    [DM_ICMP_NET_UNREACHABLE] = { "net_unreachable", "network unreachable",
+                                  "no route to the server's network" },
+    [DM_ICMP_ADMIN_PROHIBITED] = { "admin_prohibited", "administratively prohibited",
+                                   "blocked by policy (a firewall rejects it)" },
+    [DM_ICMP_TTL_EXCEEDED] = { "ttl_exceeded", "time exceeded",
+                               "the packet's TTL ran out on the way (routing loop or path too long)" },
+    [DM_ICMP_FRAG_NEEDED] = { "frag_needed", "packet too big",
+                              "the packet is too big for the path (fragmentation needed)" },
+    [DM_ICMP_OTHER] = { "other", "error", "the network refused to deliver it" },
+};
+
+const char *
+dm_icmp_kind_name(dm_icmp_kind k)
+{
+    return (k < DM_ICMP_KIND_COUNT) ? icmp_kinds[k].name : "other";
+}
+
+const char *
+dm_icmp_kind_text(dm_icmp_kind k)
+{
+    return (k < DM_ICMP_KIND_COUNT) ? icmp_kinds[k].text : "error";
+}
+
+const char *
+dm_transport_name(dm_transport t)
+{
+    return t == DM_TCP ? "tcp" : "udp";
+}
+
+static const struct { guint16 type; const char *name; } qtypes[] = {
+    { 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" }, { 13, "HINFO" },
+    { 15, "MX" }, { 16, "TXT" }, { 28, "AAAA" }, { 29, "LOC" }, { 33, "SRV" }, { 35, "NAPTR" },
+    { 39, "DNAME" }, { 41, "OPT" }, { 43, "DS" }, { 46, "RRSIG" }, { 47, "NSEC" },
+    { 48, "DNSKEY" }, { 50, "NSEC3" }, { 52, "TLSA" }, { 64, "SVCB" }, { 65, "HTTPS" },
+    { 99, "SPF" }, { 251, "IXFR" }, { 252, "AXFR" }, { 255, "ANY" }, { 257, "CAA" },
+};
+
+const char *
+dm_qtype_name(guint16 type)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(qtypes); i++)
+        if (qtypes[i].type == type)
+            return qtypes[i].name;
+    return NULL;
+}
+
+gboolean
+dm_addr_equal(const dm_addr *a, const dm_addr *b)
+{
+    if (a->family != b->family)
+        return FALSE;
+    return memcmp(a->bytes, b->bytes, a->family == 6 ? 16 : 4) == 0;
+}
+
+gboolean
+dm_addr_is_multicast(const dm_addr *a)
+{
+    if (a->family == 4)
+        return (a->bytes[0] & 0xf0) == 0xe0;
+    if (a->family == 6)
+        return a->bytes[0] == 0xff;
+    return FALSE;
+}
+
+char *
+dm_addr_to_str(const dm_addr *a, char *buf, gsize len)
+{
+    if (a->family == 4 || a->family == 6) {
+        if (inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->bytes, buf, (socklen_t)len))
+            return buf;
+    }
+    g_strlcpy(buf, "?", len);
+    return buf;
+}
+
+char *
+dm_icmp_cause(const dm_txn *t, const dm_icmp_ref *ic)
+{
+    char rep[48], srv[48];
+    dm_addr_to_str(&ic->reporter, rep, sizeof rep);
+    dm_addr_to_str(&t->flow.server, srv, sizeof srv);
+    char *who = !ic->from_server ? g_strdup("a router or firewall on the path")
+              : ic->nat_server.family ? g_strdup_printf("the server that %s forwarded the query to", srv)
+              : g_strdup("the server itself");
+    const char *why;
+    char *owned = NULL;
+    if (ic->kind == DM_ICMP_PORT_UNREACHABLE)
+        why = owned = ic->from_server
+            ? g_strdup_printf("no DNS service listening on %s/%u",
+                              dm_transport_name(t->flow.transport), t->flow.server_port)
+            : g_strdup_printf("%s/%u is refused on the way (a firewall rejecting it)",
+                              dm_transport_name(t->flow.transport), t->flow.server_port);
+    else
+        why = icmp_kinds[ic->kind < DM_ICMP_KIND_COUNT ? ic->kind : DM_ICMP_OTHER].meaning;
+    char *s = g_strdup_printf("ICMP%s %s from %s (%s): %s", ic->version == 6 ? "v6" : "",
+                              dm_icmp_kind_text(ic->kind), rep, who, why);
+    g_free(owned);
+    g_free(who);
+    return s;
+}
