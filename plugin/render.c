@@ -34,6 +34,7 @@ static int hf_server = -1;
 static int hf_server6 = -1;
 static int hf_server6_alias = -1;
 static int hf_server_port = -1;
+static int hf_client_port = -1;
 static int hf_transport = -1;
 static int hf_qname = -1;
 static int hf_qtype = -1;
@@ -113,6 +114,8 @@ dnsmon_render_register(int proto)
             "From the first query to the first response", HFILL } },
         ADDR_FIELD(hf_client, hf_client6, hf_client6_alias, "Client", "dnsmon.client", "Who asked"),
         ADDR_FIELD(hf_server, hf_server6, hf_server6_alias, "Server", "dnsmon.server", "Who was asked"),
+        { &hf_client_port, { "Client port", "dnsmon.client_port", FT_UINT16, BASE_DEC, NULL,
+            0x0, NULL, HFILL } },
         { &hf_server_port, { "Server port", "dnsmon.server_port", FT_UINT16, BASE_DEC, NULL,
             0x0, NULL, HFILL } },
         { &hf_transport, { "Transport", "dnsmon.transport", FT_STRING, BASE_NONE, NULL, 0x0,
@@ -285,6 +288,7 @@ static void
 add_flow(ctx *c, const dm_flow *f, const dm_question *q)
 {
     add_addr(c, hf_client, hf_client6, hf_client6_alias, &f->client);
+    add_uint(c, hf_client_port, f->client_port);
     add_addr(c, hf_server, hf_server6, hf_server6_alias, &f->server);
     add_uint(c, hf_server_port, f->server_port);
     add_str(c, hf_transport, dm_transport_name(f->transport));
@@ -402,8 +406,9 @@ render_query(ctx *c, const dm_item *it)
                t->flow.server_port, dm_tracker_config(c->tr)->timeout, t->attempts->len,
                t->attempts->len == 1 ? "" : "s");
     } else if (o == DM_OUTCOME_INCOMPLETE) {
-        expert(c, &ei_incomplete, "capture ended %.1f s after the query, before the %g s timeout",
-               secs(dm_tracker_end_time(c->tr) - a->ts), dm_tracker_config(c->tr)->timeout);
+        expert(c, &ei_incomplete, "capture ended %.1f s after the last attempt, before the %g s "
+               "timeout", secs(dm_tracker_end_time(c->tr) - t->last_attempt),
+               dm_tracker_config(c->tr)->timeout);
     }
 }
 

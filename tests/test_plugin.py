@@ -1,0 +1,52 @@
+"""The plugin loads in the real tshark and registers what SPEC.md names."""
+import re
+import sys
+import unittest
+
+from harness import Tshark
+
+SPEC_FIELDS = """txn outcome failed unanswered rejected attempt attempts query_in response_in
+icmp_in rtt client server server_port transport qname qtype icmp.kind icmp.reporter
+icmp.from_server icmp.quotes""".split()
+
+SPEC_EXPERTS = """rejected icmp_error unanswered servfail refused error_rcode nxdomain
+retransmission slow late bounced duplicate_response unsolicited question_mismatch
+incomplete""".split()
+
+
+class PluginTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ts = Tshark()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ts.cleanup()
+
+    def test_listed_by_tshark(self):
+        out = self.ts.stdout("-G", "plugins")
+        lines = [l for l in out.splitlines() if l.startswith("dnsmon.so")]
+        self.assertEqual(len(lines), 1, out)
+        self.assertIn(self.ts.plugin_dir, lines[0])
+
+    def test_protocol_registered(self):
+        out = self.ts.stdout("-G", "protocols")
+        self.assertRegex(out, r"(?m)^DNS transaction monitor\tDNSMON\tdnsmon$")
+
+    def test_fields_registered(self):
+        out = self.ts.stdout("-G", "fields")
+        have = set(re.findall(r"(?m)^F\t[^\t]*\tdnsmon\.([^\t]+)\t", out))
+        for f in SPEC_FIELDS:
+            self.assertIn(f, have, "dnsmon.%s missing from tshark -G fields" % f)
+        for e in SPEC_EXPERTS:
+            self.assertIn("expert." + e, have, "dnsmon.expert.%s missing" % e)
+
+    def test_preferences_registered(self):
+        out = self.ts.stdout("-G", "defaultprefs")
+        for pref, default in (("timeout", "5"), ("retransmit_window", "5"),
+                              ("slow_threshold", "500"), ("ignore_multicast", "TRUE")):
+            self.assertRegex(out, r"(?m)^#dnsmon\.%s: %s$" % (pref, default))
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
