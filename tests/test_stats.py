@@ -1,0 +1,136 @@
+"""The three taps on every capture, in one pass and with -2: numbers derived
+from the outcome tables in captures/README.md, and the report's sentences."""
+import collections
+import re
+import sys
+import unittest
+
+from harness import Tshark, frames_of, parse_expectations
+
+EXPECTED = parse_expectations()
+FAILED = {"nxdomain", "servfail", "refused", "error", "rejected", "incomplete", "unanswered"}
+OUTCOMES = ["answered", "nodata", "nxdomain", "servfail", "refused", "error", "rejected",
+            "incomplete", "unanswered"]
+TREE_LINE = re.compile(r"^( *)(\S.*?)\s{2,}(\d+)(?:\s|$)")
+
+
+def parse_tree(out):
+    """Stats tree text -> {path tuple: count}; zero rows left out (a single
+    pass may leave rows its transactions passed through on the way)."""
+    nodes, stack = {}, []
+    for line in out.splitlines():
+        m = TREE_LINE.match(line)
+        if not m or line.startswith(("Topic", "Transactions / Item", "=", "-")):
+            continue
+        depth, name, count = len(m.group(1)), m.group(2).strip(), int(m.group(3))
+        stack = stack[:depth] + [name]
+        if count:
+            nodes[tuple(stack)] = count
+    return nodes
+
+
+def parse_failures(out):
+    rows = []
+    for line in out.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) >= 11 and cells[0].isdigit():
+            rows.append(cells[:11])
+    return rows
+
+
+class StatsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ts = Tshark()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ts.cleanup()
+
+    def tap(self, cap, name, two_pass):
+        args = ["-r", self.ts.capture(cap), "-q", "-n", "-z", "dnsmon," + name]
+        if two_pass:
+            args.insert(2, "-2")
+        return self.ts.stdout(*args)
+
+    def test_taps_listed(self):
+        p = self.ts.run("-z", "help", check=False)
+        text = p.stdout + p.stderr
+        for tap in ("dnsmon,tree", "dnsmon,failures", "dnsmon,report"):
+            self.assertRegex(text, r"(?m)^\s+%s$" % re.escape(tap))
+
+    def test_tree(self):
+        for cap, exp in EXPECTED.items():
+            rows = exp["rows"]
+            by_outcome = collections.Counter(r["outcome"] for r in rows)
+            queries = sum(len(frames_of(r["query frames"])) for r in rows)
+            icmp = len(set().union(set(), *(frames_of(r["icmp frames"]) for r in rows)))
+            results = {}
+            for two_pass in (False, True):
+                tree = parse_tree(self.tap(cap, "tree", two_pass))
+                where = "%s (%s)" % (cap, "-2" if two_pass else "one pass")
+                self.assertEqual(tree.get(("Transactions",), 0), len(rows), where)
+                for o in OUTCOMES:
+                    self.assertEqual(tree.get(("Transactions", o), 0), by_outcome.get(o, 0),
+                                     where + ": " + o)
+                self.assertEqual(tree.get(("Failed transactions",), 0),
+                                 sum(by_outcome[o] for o in FAILED), where)
+                self.assertEqual(tree.get(("Queries sent",), 0), queries, where)
+                self.assertEqual(tree.get(("Queries sent", "Retransmissions"), 0),
+                                 queries - len(rows), where)
+                self.assertGreaterEqual(tree.get(("ICMP errors about DNS",), 0), icmp, where)
+                per_server = collections.Counter(r["server"] for r in rows)
+                for server, n in per_server.items():
+                    key = [k for k in tree if len(k) == 2 and k[0] == "By server"
+                           and k[1].startswith(server + "/")]
+                    self.assertEqual([tree[k] for k in key], [n], where + ": " + server)
+                results[two_pass] = tree
+            self.assertEqual(results[False], results[True], cap + ": same numbers in both modes")
+
+    def test_failures_table(self):
+        for cap, exp in EXPECTED.items():
+            want = [(r["txn"], str(min(frames_of(r["query frames"]))), r["name"], r["type"],
+                     r["attempts"], r["outcome"]) for r in exp["rows"] if r["outcome"] in FAILED]
+            for two_pass in (False, True):
+                got = [(c[0], c[1], c[6], c[7], c[8], c[9])
+                       for c in parse_failures(self.tap(cap, "failures", two_pass))]
+                self.assertEqual(got, want, "%s (%s)" % (cap, two_pass))
+
+    def test_report_summary(self):
+        for cap, exp in EXPECTED.items():
+            rows = exp["rows"]
+            failed = [r for r in rows if r["outcome"] in FAILED]
+            servers = collections.Counter(r["server"] for r in failed)
+            outs = [self.tap(cap, "report", tp) for tp in (False, True)]
+            self.assertEqual(outs[0], outs[1], cap + ": the same report in both modes")
+            out = outs[1]
+            self.assertIn("%d DNS transaction%s, %d failed, %d server%s affected." % (
+                len(rows), "" if len(rows) == 1 else "s", len(failed), len(servers),
+                "" if len(servers) == 1 else "s"), out, cap)
+            findings = re.findall(r"(?m)^Finding \d+: DNS over (UDP|TCP) to (\S+) port (\d+)$",
+                                  out)
+            self.assertEqual(len(findings), len(servers), cap + ": one finding per server")
+            counts = [servers[("[%s]:%s" if ":" in a else "%s:%s") % (a, p)] for _, a, p in findings]
+            self.assertEqual(counts, sorted(counts, reverse=True), cap + ": most affected first")
+            if not failed:
+                self.assertIn("No failed DNS transactions.", out)
+
+    def test_seed_report(self):
+        """What the analyst wrote by hand, said by dnsmon."""
+        out = self.tap("seed-incident.pcapng", "report", True)
+        for sentence in (
+                "Finding 1: DNS over UDP to 203.0.113.2 port 53",
+                "3 of 3 transactions (3 of 3 queries sent) for yummyrecipesforme.com (A): "
+                "3 answered only by ICMP port unreachable.",
+                "Reported by:  ICMP port unreachable from 203.0.113.2 (the server itself), 3 times.",
+                "Likely cause: no DNS service listening on 203.0.113.2 udp/53.",
+                "Clients:      192.51.100.15",
+                "13:24:32 to 13:28:50 UTC",
+                "Evidence:     frames 1-6",
+                "Healthy traffic: none"):
+            self.assertIn(sentence, out)
+        self.assertEqual(out.count("Finding "), 1)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)
