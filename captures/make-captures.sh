@@ -3,7 +3,7 @@
 #
 # Run as root on Debian (bookworm or later). Needs the Debian packages:
 #   iproute2 (ip, tc), nftables (nft), dnsmasq-base (dnsmasq), bind9-dnsutils (dig),
-#   wireshark-common / dumpcap (dumpcap), tshark (only for the summary at the end), procps (sysctl)
+#   wireshark-common (dumpcap), libc-bin (getent), procps (sysctl), python3 (one IPv6 mDNS query)
 # Usage: sudo captures/make-captures.sh [OUTDIR [SCENARIO...]]
 #   OUTDIR defaults to the folder of this script. SCENARIO names the functions below without
 #   the "scn_" prefix; without any, all of them run.
@@ -11,7 +11,7 @@
 # Topology (all in private network namespaces, documentation addresses only):
 #
 #   dnsmon-$$-cli          dnsmon-$$-rtr                       dnsmon-$$-srv
-#   cli0 198.51.100.10 --- rtr0 198.51.100.1   rtr1 203.0.113.1 --- srv0 203.0.113.2 .3 .5 .6 .7 .8
+#   cli0 198.51.100.10 --- rtr0 198.51.100.1   rtr1 203.0.113.1 --- srv0 203.0.113.2 .3 .5 .6 .7
 #        2001:db8:1::10     2001:db8:1::1      2001:db8:2::1         2001:db8:2::2 ::3 ::5 ::6
 #
 #   203.0.113.2 / 2001:db8:2::2  dnsmasq "main": local zone example.test, no upstream
@@ -56,11 +56,13 @@ cleanup() {
 	for p in $(jobs -p); do
 		kill -9 "$p" 2>/dev/null
 	done
+	wait 2>/dev/null
 	for ns in "$NS_CLI" "$NS_RTR" "$NS_SRV"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$RUN" "/etc/netns/$NS_CLI"
+	rmdir /etc/netns 2>/dev/null
 	exit $rc
 }
 trap cleanup EXIT
@@ -112,7 +114,7 @@ start_dnsmasq() {
 	local listen=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do listen+=(--listen-address="$1"); shift; done
 	[ $# -gt 0 ] && shift
-	inns "$NS_SRV" dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file= \
+	ip netns exec "$NS_SRV" dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file= \
 		--bind-interfaces --except-interface=lo "${listen[@]}" --port=53 \
 		--no-hosts --no-negcache \
 		--log-queries=extra --log-facility="$RUN/dnsmasq-$name.log" "$@" &
@@ -164,7 +166,8 @@ cap_start() {
 	local f="$OUT/$1.pcapng"
 	rm -f "$f"
 	log "capture $f"
-	inns "$NS_CLI" dumpcap -q -i cli0 -f "$CAPFILTER" -w "$f" 2>>"$RUN/dumpcap.log" &
+	# ip execs dumpcap, so $! is dumpcap itself
+	ip netns exec "$NS_CLI" dumpcap -q -i cli0 -f "$CAPFILTER" -w "$f" 2>>"$RUN/dumpcap.log" &
 	CAP_PID=$!
 	PIDS+=("$CAP_PID")
 	local i
@@ -172,18 +175,18 @@ cap_start() {
 	sleep 0.5
 }
 cap_stop() {
-	kill -INT "$CAP_PID"
+	# (SIGINT is ignored by background jobs of a script; dumpcap ends cleanly on SIGTERM too)
+	kill -TERM "$CAP_PID"
 	wait "$CAP_PID" || true
 }
 
-# slow link: a token bucket of 500 bit/s on the server's egress, emptied by a filler datagram
-# (to the router's discard port, not on the client's link): each ~90-byte DNS response then waits
-# about 1.5 s, and responses queue behind each other.
+# slow link: a token bucket of 400 bit/s on the server's egress (sch_netem is not available on
+# every kernel; sch_tbf is). A fresh bucket holds 400 bytes; a 392-byte filler datagram to the
+# router's discard port (not on the client's link) empties it, so the next ~90-byte DNS response
+# waits about 1.7 s, and every further one queues about 1.8-2 s behind the previous.
 slow_link_on() {
-	inns "$NS_SRV" tc qdisc add dev srv0 root tbf rate 500bit burst 400 limit 3000
-}
-slow_link_drain() {
-	inns "$NS_SRV" bash -c 'printf "%0330d" 0 >/dev/udp/203.0.113.1/9'
+	inns "$NS_SRV" tc qdisc add dev srv0 root tbf rate 400bit burst 400 limit 3000
+	inns "$NS_SRV" bash -c 'printf "%0350d" 0 >/dev/udp/203.0.113.1/9'
 }
 slow_link_off() {
 	inns "$NS_SRV" tc qdisc del dev srv0 root
@@ -216,6 +219,10 @@ scn_firewall_drop() {
 	qgetent www.example.test.                    # glibc: same socket, same ID for every attempt
 	qdig @203.0.113.5 www.example.test A         # dig: same ID, new socket for every attempt
 	sleep 7
+	# a last, answered lookup: a capture has no "end" frame of its own, and "unanswered" needs a
+	# frame at least 5 s after the last attempt (else the query is only "incomplete")
+	qdig @203.0.113.2 www.example.test A
+	sleep 0.5
 	cap_stop
 }
 
@@ -248,18 +255,18 @@ scn_ipv6() {
 	qdig +tries=2 @2001:db8:2::3 v6.example.test AAAA    # port unreachable from the server
 	qdig +tries=2 @2001:db8:2::6 v6.example.test AAAA    # admin prohibited from the router
 	qdig +tries=2 @2001:db8:2::99 v6.example.test AAAA   # address unreachable from the router
-	sleep 1
+	sleep 3                                              # (after ~3 s of failed ND)
 	cap_stop
 }
 
 scn_slow() {
-	slow_link_on
 	cap_start slow-server
-	slow_link_drain
+	slow_link_on
 	use_resolver 203.0.113.2
 	qgetent www.example.test.    # retransmits on the same socket, takes the late answer
-	sleep 6                      # the answer to the retransmission bounces meanwhile
-	slow_link_drain
+	sleep 5                      # the answer to the retransmission bounces meanwhile
+	slow_link_off
+	slow_link_on
 	qdig @203.0.113.2 v6.example.test A    # new socket per try: every late answer bounces
 	sleep 6
 	cap_stop
@@ -311,6 +318,7 @@ main() {
 	for s in "${list[@]}"; do
 		"scn_$s"
 	done
+	chmod 644 "$OUT"/*.pcapng
 	log "done: $OUT"
 }
 

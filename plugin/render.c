@@ -29,10 +29,8 @@ static int hf_icmp_in = -1;
 static int hf_rtt = -1;
 static int hf_client = -1;
 static int hf_client6 = -1;
-static int hf_client6_alias = -1;
 static int hf_server = -1;
 static int hf_server6 = -1;
-static int hf_server6_alias = -1;
 static int hf_server_port = -1;
 static int hf_client_port = -1;
 static int hf_transport = -1;
@@ -44,7 +42,6 @@ static int hf_truncated_udp_in = -1;
 static int hf_icmp_kind = -1;
 static int hf_icmp_reporter = -1;
 static int hf_icmp_reporter6 = -1;
-static int hf_icmp_reporter6_alias = -1;
 static int hf_icmp_from_server = -1;
 static int hf_icmp_quotes = -1;
 
@@ -75,13 +72,12 @@ static const value_string qtype_vals[] = {
     { 257, "CAA" }, { 0, NULL }
 };
 
-/* One name serves IPv4 and IPv6 (-T fields prints either). Display filters
- * compare with the type registered last, IPv4: `dnsmon.server == 203.0.113.2`.
- * IPv6 values are also in a hidden twin, `dnsmon.server6 == 2001:db8::2`. */
-#define ADDR_FIELD(hf4, hf6, hf6h, name, abbr, blurb)                                  \
-    { &hf6, { name, abbr, FT_IPv6, BASE_NONE, NULL, 0x0, blurb, HFILL } },              \
+/* IPv4 and IPv6 addresses get a field each, as ip.addr and ipv6.addr do:
+ * Wireshark 4.0 compares a same-named field of the other type wrongly
+ * (an IPv6 value "equals" any IPv4 address). */
+#define ADDR_FIELD(hf4, hf6, name, abbr, blurb)                                        \
     { &hf4, { name, abbr, FT_IPv4, BASE_NONE, NULL, 0x0, blurb, HFILL } },              \
-    { &hf6h, { name " (IPv6)", abbr "6", FT_IPv6, BASE_NONE, NULL, 0x0, blurb, HFILL } }
+    { &hf6, { name " (IPv6)", abbr "6", FT_IPv6, BASE_NONE, NULL, 0x0, blurb, HFILL } }
 
 void
 dnsmon_render_register(int proto)
@@ -112,8 +108,8 @@ dnsmon_render_register(int proto)
             FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0, "An ICMP error about this packet", HFILL } },
         { &hf_rtt, { "Response time", "dnsmon.rtt", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
             "From the first query to the first response", HFILL } },
-        ADDR_FIELD(hf_client, hf_client6, hf_client6_alias, "Client", "dnsmon.client", "Who asked"),
-        ADDR_FIELD(hf_server, hf_server6, hf_server6_alias, "Server", "dnsmon.server", "Who was asked"),
+        ADDR_FIELD(hf_client, hf_client6, "Client", "dnsmon.client", "Who asked"),
+        ADDR_FIELD(hf_server, hf_server6, "Server", "dnsmon.server", "Who was asked"),
         { &hf_client_port, { "Client port", "dnsmon.client_port", FT_UINT16, BASE_DEC, NULL,
             0x0, NULL, HFILL } },
         { &hf_server_port, { "Server port", "dnsmon.server_port", FT_UINT16, BASE_DEC, NULL,
@@ -133,7 +129,7 @@ dnsmon_render_register(int proto)
         { &hf_icmp_kind, { "ICMP error kind", "dnsmon.icmp.kind", FT_STRING, BASE_NONE, NULL,
             0x0, "port_unreachable, host_unreachable, net_unreachable, admin_prohibited, "
             "ttl_exceeded, frag_needed or other", HFILL } },
-        ADDR_FIELD(hf_icmp_reporter, hf_icmp_reporter6, hf_icmp_reporter6_alias, "ICMP reporter", "dnsmon.icmp.reporter",
+        ADDR_FIELD(hf_icmp_reporter, hf_icmp_reporter6, "ICMP reporter", "dnsmon.icmp.reporter",
                    "Who sent the ICMP error"),
         { &hf_icmp_from_server, { "ICMP from the server", "dnsmon.icmp.from_server",
             FT_BOOLEAN, BASE_NONE, NULL, 0x0, "The server's own host sent the error", HFILL } },
@@ -221,7 +217,7 @@ add_str(ctx *c, int hf, const char *s)
 }
 
 static void
-add_addr(ctx *c, int hf4, int hf6, int hf6_alias, const dm_addr *a)
+add_addr(ctx *c, int hf4, int hf6, const dm_addr *a)
 {
     if (a->family == 4) {
         ws_in4_addr v;
@@ -231,7 +227,6 @@ add_addr(ctx *c, int hf4, int hf6, int hf6_alias, const dm_addr *a)
         ws_in6_addr v;
         memcpy(&v, a->bytes, 16);
         gen(proto_tree_add_ipv6(c->tree, hf6, c->tvb, 0, 0, &v));
-        proto_item_set_hidden(proto_tree_add_ipv6(c->tree, hf6_alias, c->tvb, 0, 0, &v));
     }
 }
 
@@ -287,9 +282,9 @@ question_text(const dm_question *q)
 static void
 add_flow(ctx *c, const dm_flow *f, const dm_question *q)
 {
-    add_addr(c, hf_client, hf_client6, hf_client6_alias, &f->client);
+    add_addr(c, hf_client, hf_client6, &f->client);
     add_uint(c, hf_client_port, f->client_port);
-    add_addr(c, hf_server, hf_server6, hf_server6_alias, &f->server);
+    add_addr(c, hf_server, hf_server6, &f->server);
     add_uint(c, hf_server_port, f->server_port);
     add_str(c, hf_transport, dm_transport_name(f->transport));
     if (q->name) {
@@ -302,7 +297,7 @@ static void
 add_icmp_fields(ctx *c, const dm_icmp_ref *ic)
 {
     add_str(c, hf_icmp_kind, dm_icmp_kind_name(ic->kind));
-    add_addr(c, hf_icmp_reporter, hf_icmp_reporter6, hf_icmp_reporter6_alias, &ic->reporter);
+    add_addr(c, hf_icmp_reporter, hf_icmp_reporter6, &ic->reporter);
     add_bool(c, hf_icmp_from_server, ic->from_server);
 }
 

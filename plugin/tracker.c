@@ -452,7 +452,8 @@ dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
     it->txn = t;
     it->index = t->responses->len - 1;
     it->flags = r.flags;
-    it->q = t->q.name ? t->q : it->q;
+    if (!(r.flags & DM_F_MISMATCH) && t->q.name)
+        it->q = t->q;   /* the question it answers; a mismatch keeps its own */
     log_change(tr, t);
     return it;
 }

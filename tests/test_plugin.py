@@ -6,8 +6,8 @@ import unittest
 from harness import Tshark
 
 SPEC_FIELDS = """txn outcome failed unanswered rejected attempt attempts query_in response_in
-icmp_in rtt client server server_port transport qname qtype icmp.kind icmp.reporter
-icmp.from_server icmp.quotes""".split()
+icmp_in rtt client client6 server server6 server_port transport qname qtype icmp.kind
+icmp.reporter icmp.reporter6 icmp.from_server icmp.quotes""".split()
 
 SPEC_EXPERTS = """rejected icmp_error unanswered servfail refused error_rcode nxdomain
 retransmission slow late bounced duplicate_response unsolicited question_mismatch
