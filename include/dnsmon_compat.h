@@ -37,6 +37,16 @@
     stats_tree_register_plugin(tap, abbr, name, flags, pkt, init, NULL)
 #endif
 
+/* Boolean preference variables: prefs_register_bool_preference() takes a
+ * gboolean * (int) in 4.0 and a bool * in 4.4 and 4.6 (C99-types conversion
+ * of 4.1 development, so 4.2 on; 4.2 itself not checked). Declare the
+ * variable as dm_pref_bool. */
+#if DM_WS_AT_LEAST(4, 2)
+typedef bool dm_pref_bool;
+#else
+typedef gboolean dm_pref_bool;
+#endif
+
 /* stat_tap_ui's init callback returns bool from 4.6 on. */
 #if DM_WS_AT_LEAST(4, 6)
 #define DM_STAT_INIT_RET bool

@@ -7,6 +7,7 @@
 #define DNSMON_GLUE_H
 
 #include <epan/packet.h>
+#include "dnsmon_compat.h"
 #include "dnsmon_tracker.h"
 
 void proto_register_dnsmon(void);
@@ -16,7 +17,7 @@ void proto_reg_handoff_dnsmon(void);
 dm_tracker *dnsmon_tracker(void);
 
 /* Preferences (packet-dnsmon.c). */
-extern gboolean dnsmon_pref_ignore_multicast;
+extern dm_pref_bool dnsmon_pref_ignore_multicast;
 
 /* extract.c: the other dissectors' fields a post-dissector reads. */
 GArray *dnsmon_wanted_hfids(void);          /* for set_postdissector_wanted_hfids */

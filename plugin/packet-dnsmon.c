@@ -17,7 +17,7 @@ static dm_tracker *tracker;
 static guint pref_timeout = 5;                  /* s */
 static guint pref_retransmit_window = 5;        /* s */
 static guint pref_slow_threshold = 500;         /* ms */
-gboolean dnsmon_pref_ignore_multicast = TRUE;
+dm_pref_bool dnsmon_pref_ignore_multicast = TRUE;
 
 dm_tracker *
 dnsmon_tracker(void)

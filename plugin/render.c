@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <epan/packet.h>
+#include <epan/column-utils.h>
 #include <epan/expert.h>
 #include <epan/proto.h>
 
@@ -557,8 +558,11 @@ dnsmon_render_frame(dm_tracker *tr, tvbuff_t *tvb, packet_info *pinfo, proto_tre
             continue;
         }
         char *q = question_text(&it->txn->q);
+        const char *o = dm_outcome_name(shown_outcome(&c, it));
         proto_item_append_text(c.top, ", transaction %u, %s: %s, %s", it->txn->num,
-                               role_text(it), q, dm_outcome_name(shown_outcome(&c, it)));
+                               role_text(it), q, o);
+        /* The verdict in the packet list too, as Wireshark's own analysis flags are. */
+        col_append_fstr(pinfo->cinfo, COL_INFO, " [dnsmon %u: %s]", it->txn->num, o);
         g_free(q);
         switch (it->role) {
         case DM_ROLE_QUERY: render_query(&c, it); break;

@@ -327,10 +327,14 @@ write_finding(GString *out, guint n, const finding *f)
         }
         g_string_append(out, ".\n");
     } else {
-        g_string_append(out, "  Reported by:  no ICMP error; the server's own answers or "
-                             "silence.\n");
-    }
-    g_string_append(out, "  Likely cause: ");
+        guint silent = f->by_outcome[DM_OUTCOME_UNANSWERED] + f->by_outcome[DM_OUTCOME_INCOMPLETE];
+        g_string_append(out, "  Reported by:  ");
+        g_string_append(out, silent == f->failed ? "nobody: no response and no ICMP error came back"
+                             : silent ? "the server's own DNS responses; the rest got no response "
+                                        "and no ICMP error"
+                                      : "the server itself, in its DNS responses");
+        g_string_append(out, ".\n");
+    }    g_string_append(out, "  Likely cause: ");
     for (guint i = 0; i < parts->len; i++) {
         part *p = &g_array_index(parts, part, i);
         g_string_append_printf(out, "%s%s", i ? "; also " : "", p->cause);

@@ -394,6 +394,16 @@ report_finish(void *tapdata)
     g_free(rc);
 }
 
+/* The stats tree and the table keep their ledgers for the whole run. */
+static void
+taps_shutdown(void)
+{
+    dm_ledger_free(tree_ledger);
+    tree_ledger = NULL;
+    dm_ledger_free(table_ledger);
+    table_ledger = NULL;
+}
+
 static DM_STAT_INIT_RET
 report_init(const char *opt_arg, void *userdata _U_)
 {
@@ -419,6 +429,7 @@ void
 dnsmon_taps_register(void)
 {
     dnsmon_tap = register_tap("dnsmon");
+    register_shutdown_routine(taps_shutdown);
 
     DM_STATS_TREE_REGISTER("dnsmon", "dnsmon", "DNS Transactions", 0, tree_packet, tree_init,
                            "Transactions / Item");

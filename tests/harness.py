@@ -34,6 +34,10 @@ class Tshark:
         os.makedirs(self.home)
         self.caps = os.path.join(self.root, "captures")
         os.makedirs(self.caps)
+        # No extcap helpers: tshark need not start them (and under the
+        # preloaded ASan runtime one of them hangs).
+        self.extcap = os.path.join(self.root, "extcap")
+        os.makedirs(self.extcap)
         for d, _, files in os.walk(self.root):
             os.chmod(d, 0o755)
             for f in files:
@@ -56,10 +60,11 @@ class Tshark:
 
     def command(self, args):
         env = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + self.home,
-               "WIRESHARK_PLUGIN_DIR=" + self.plugin_dir, "TZ=UTC", "LC_ALL=C.UTF-8"]
-        asan = os.environ.get("ASAN_OPTIONS")
-        if asan:
-            env.append("ASAN_OPTIONS=" + asan)
+               "WIRESHARK_PLUGIN_DIR=" + self.plugin_dir, "WIRESHARK_EXTCAP_DIR=" + self.extcap,
+               "TZ=UTC", "LC_ALL=C.UTF-8"]
+        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            if os.environ.get(var):
+                env.append("%s=%s" % (var, os.environ[var]))
         pre = os.environ.get("DNSMON_TSHARK_PREFIX", "")
         cmd = env + (pre.split() if pre else []) + ["tshark"] + list(args)
         if os.geteuid() == 0:

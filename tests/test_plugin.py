@@ -31,7 +31,7 @@ class PluginTest(unittest.TestCase):
 
     def test_protocol_registered(self):
         out = self.ts.stdout("-G", "protocols")
-        self.assertRegex(out, r"(?m)^DNS transaction monitor\tDNSMON\tdnsmon$")
+        self.assertRegex(out, r"(?m)^DNS transaction monitor\tDNSMON\tdnsmon(\t|$)")
 
     def test_fields_registered(self):
         out = self.ts.stdout("-G", "fields")
