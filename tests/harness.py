@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import unittest
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -126,6 +127,18 @@ class Tshark:
                         item.setdefault(name[len("dnsmon."):], []).append(f.get("show"))
                 items.append(item)
         return items
+
+
+class TsharkTestCase(unittest.TestCase):
+    """A test case with one private plugin folder for all its tests."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ts = Tshark()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ts.cleanup()
 
 
 def one(item, key, default=None):

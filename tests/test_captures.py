@@ -5,7 +5,7 @@ import os
 import sys
 import unittest
 
-from harness import CAPTURES, Tshark, frames_of, one, parse_expectations
+from harness import TsharkTestCase, CAPTURES, frames_of, one, parse_expectations
 
 QTYPES = {"1": "A", "2": "NS", "5": "CNAME", "6": "SOA", "12": "PTR", "15": "MX", "16": "TXT",
           "28": "AAAA", "33": "SRV", "255": "ANY", "65": "HTTPS"}
@@ -54,15 +54,7 @@ def fmt(frame_list):
     return ",".join(str(f) for f in frame_list) or "-"
 
 
-class CaptureTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ts = Tshark()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ts.cleanup()
-
+class CaptureTest(TsharkTestCase):
     def check_final(self, name, exp):
         items = self.ts.items(name, two_pass=True)
         txns = transactions(items)

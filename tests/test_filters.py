@@ -4,7 +4,7 @@ import re
 import sys
 import unittest
 
-from harness import Tshark, frames_of, parse_expectations
+from harness import TsharkTestCase, frames_of, parse_expectations
 
 EXPECTED = parse_expectations()
 FAILED = {"nxdomain", "servfail", "refused", "error", "rejected", "incomplete", "unanswered"}
@@ -22,15 +22,7 @@ def server_addr(row):
     return s[1:s.index("]")] if s.startswith("[") else s.rsplit(":", 1)[0]
 
 
-class FilterTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ts = Tshark()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ts.cleanup()
-
+class FilterTest(TsharkTestCase):
     def matched(self, capture, dfilter, two_pass=True):
         rows = self.ts.fields(capture, ["frame.number"], two_pass=two_pass, dfilter=dfilter)
         return {int(r[0]) for r in rows}

@@ -3,7 +3,7 @@ import re
 import sys
 import unittest
 
-from harness import Tshark
+from harness import TsharkTestCase
 
 SPEC_FIELDS = """txn outcome failed unanswered rejected attempt attempts query_in response_in
 icmp_in rtt client client6 server server6 server_port transport qname qtype icmp.kind
@@ -14,15 +14,7 @@ retransmission slow late bounced duplicate_response unsolicited question_mismatc
 incomplete""".split()
 
 
-class PluginTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ts = Tshark()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ts.cleanup()
-
+class PluginTest(TsharkTestCase):
     def test_listed_by_tshark(self):
         out = self.ts.stdout("-G", "plugins")
         lines = [l for l in out.splitlines() if l.startswith("dnsmon.so")]

@@ -8,7 +8,7 @@ import re
 import sys
 import unittest
 
-from harness import REPO, Tshark
+from harness import TsharkTestCase, REPO
 
 PUBLIC = os.environ.get("DNSMON_PUBLIC_CAPTURES",
                         os.path.join(os.path.dirname(REPO), "shared", "captures-public"))
@@ -32,15 +32,11 @@ def sources_table():
 
 
 @unittest.skipUnless(os.path.exists(SOURCES), "no ../shared/captures-public here")
-class PublicCapturesTest(unittest.TestCase):
+class PublicCapturesTest(TsharkTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.ts = Tshark()
+        super().setUpClass()
         cls.table = sources_table()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ts.cleanup()
 
     def test_table_read(self):
         self.assertGreaterEqual(len(self.table), 30)

@@ -5,7 +5,7 @@ import re
 import sys
 import unittest
 
-from harness import Tshark, frames_of, parse_expectations
+from harness import TsharkTestCase, frames_of, parse_expectations
 
 EXPECTED = parse_expectations()
 FAILED = {"nxdomain", "servfail", "refused", "error", "rejected", "incomplete", "unanswered"}
@@ -38,15 +38,7 @@ def parse_failures(out):
     return rows
 
 
-class StatsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ts = Tshark()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ts.cleanup()
-
+class StatsTest(TsharkTestCase):
     def tap(self, cap, name, two_pass):
         args = ["-r", self.ts.capture(cap), "-q", "-n", "-z", "dnsmon," + name]
         if two_pass:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import unittest
 
-from harness import HERE, Tshark
+from harness import TsharkTestCase, HERE
 
 OURS = re.compile(r"\((packet-dnsmon|taps|render|tracker|ledger|report|extract|names|plugin)"
                   r"\.c:\d+\)")
@@ -21,15 +21,7 @@ CAPTURES = ("bad-input.pcapng", "slow-server.pcapng", "seed-incident.pcapng",
             "icmp-truncated-quote.pcapng")
 
 
-class ValgrindTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.ts = Tshark()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.ts.cleanup()
-
+class ValgrindTest(TsharkTestCase):
     def memcheck(self, capture, two_pass):
         args = ["-r", self.ts.capture(capture), "-V", "-z", "dnsmon,report", "-z", "dnsmon,tree",
                 "-z", "dnsmon,failures", "-z", "expert"]
