@@ -203,6 +203,42 @@ for _name in sorted(EXPECTED):
     setattr(CaptureTest, "test_" + _name.replace(".", "_").replace("-", "_"), make_test(_name))
 
 
+class PreferenceTest(TsharkTestCase):
+    """Each preference changes what it says it changes (-o dnsmon.NAME:VALUE)."""
+
+    def outcomes(self, cap, *prefs, field="dnsmon.outcome"):
+        extra = []
+        for p in prefs:
+            extra += ["-o", "dnsmon." + p]
+        return {int(r[0]): r[1] for r in self.ts.fields(cap, ["frame.number", field],
+                                                        dfilter="dnsmon", extra=extra)}
+
+    def test_timeout(self):
+        self.assertEqual(self.outcomes("incomplete.pcapng")[3], "incomplete")
+        self.assertEqual(self.outcomes("incomplete.pcapng", "timeout:0")[3], "unanswered")
+
+    def test_retransmit_window(self):
+        txns = self.outcomes("firewall-drop.pcapng", field="dnsmon.txn")
+        self.assertEqual([txns[f] for f in (1, 2, 3)], ["1", "1", "1"])
+        txns = self.outcomes("firewall-drop.pcapng", "retransmit_window:0", field="dnsmon.txn")
+        self.assertEqual([txns[f] for f in (1, 2, 3)], ["1", "2", "3"])
+
+    def test_slow_threshold(self):
+        def slow(*prefs):
+            rows = self.ts.fields("slow-server.pcapng", ["frame.number"],
+                                  dfilter="dnsmon.expert.slow",
+                                  extra=[a for p in prefs for a in ("-o", "dnsmon." + p)])
+            return len(rows)
+        self.assertGreater(slow(), 0)
+        self.assertEqual(slow("slow_threshold:5000"), 0)
+
+    def test_ignore_multicast(self):
+        exp = EXPECTED["mdns.pcapng"]
+        self.assertFalse(set(exp["ignored"]) & set(self.outcomes("mdns.pcapng")))
+        shown = self.outcomes("mdns.pcapng", "ignore_multicast:FALSE")
+        self.assertLessEqual(set(exp["ignored"]), set(shown))
+
+
 class CapturesListedTest(unittest.TestCase):
     def test_every_capture_has_a_table(self):
         on_disk = {f for f in os.listdir(CAPTURES) if f.endswith((".pcap", ".pcapng"))}

@@ -107,6 +107,26 @@ class StatsTest(TsharkTestCase):
             if not failed:
                 self.assertIn("No failed DNS transactions.", out)
 
+    def test_report_causes(self):
+        """The likely cause the report names for each kind of failure."""
+        causes = {
+            "port-unreachable.pcapng": "no DNS service listening on 203.0.113.3 udp/53",
+            "firewall-reject.pcapng": "blocked by policy: a firewall at 198.51.100.1 rejects DNS",
+            "host-unreachable.pcapng": "server host down or unreachable: 198.51.100.1 cannot "
+                                       "reach 203.0.113.99",
+            "firewall-drop.pcapng": "server silent or dropping: no response and no ICMP error",
+            "rcodes.pcapng": "names that do not exist (NXDOMAIN)",
+            "incomplete.pcapng": "undecided: the capture ended before the timeout",
+        }
+        for cap, cause in causes.items():
+            self.assertIn(cause, self.tap(cap, "report", True), cap)
+        rcodes = self.tap("rcodes.pcapng", "report", True)
+        self.assertIn("server failing upstream (SERVFAIL)", rcodes)
+        self.assertIn("the server refuses these queries (REFUSED)", rcodes)
+        healthy = self.tap("healthy.pcapng", "report", True)
+        self.assertIn("No failed DNS transactions.", healthy)
+        self.assertRegex(healthy, r"Healthy traffic: \d+ transactions to 1 server answered")
+
     def test_seed_report(self):
         """What the analyst wrote by hand, said by dnsmon."""
         out = self.tap("seed-incident.pcapng", "report", True)
