@@ -351,8 +351,12 @@ dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, proto_tree *tree)
         field_info *icmp = first_in(tree, F_ICMP, NULL, NULL);
         field_info *icmp6 = first_in(tree, F_ICMPV6, NULL, NULL);
         /* The outer ICMP item is the first in the frame's bytes. */
-        if (icmp && icmp6)
-            (icmp->start <= icmp6->start ? (icmp6 = NULL) : (icmp = NULL));
+        if (icmp && icmp6) {
+            if (icmp->start <= icmp6->start)
+                icmp6 = NULL;
+            else
+                icmp = NULL;
+        }
         if (icmp || icmp6) {
             feed_icmp(tr, pinfo, tree, icmp ? icmp : icmp6, icmp ? 4 : 6);
         } else {
