@@ -347,6 +347,7 @@ failures_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, 
 
 typedef struct {
     dm_ledger *seen;
+    const dm_tracker *tracker;  /* the capture its frames came from */
 } report_ctx;
 
 static void
@@ -362,6 +363,7 @@ report_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, co
     dm_tracker *tr = dnsmon_tracker();
     if (tr)
         dm_ledger_update(rc->seen, tr, tap_txn(data), report_noop, NULL);
+    rc->tracker = tr;
     return TAP_PACKET_DONT_REDRAW;
 }
 
@@ -370,6 +372,7 @@ report_reset(void *tapdata)
 {
     report_ctx *rc = tapdata;
     dm_ledger_reset(rc->seen);
+    rc->tracker = NULL;
 }
 
 static void
@@ -378,10 +381,12 @@ report_draw(void *tapdata)
     report_ctx *rc = tapdata;
     dm_tracker *tr = dnsmon_tracker();
     GString *out = g_string_new(NULL);
-    if (tr)
+    /* The Wireshark GUI draws -z listeners only after closing the capture. */
+    if (tr && tr == rc->tracker)
         dm_report_write(tr, rc->seen, out);
     else
-        g_string_append(out, "dnsmon incident report\nNo capture was read.\n");
+        g_string_append(out, "dnsmon incident report\nNo capture to report on (the report is "
+                             "a tshark tap: tshark -2 -q -z dnsmon,report -r FILE).\n");
     printf("\n%s\n", out->str);
     g_string_free(out, TRUE);
 }
