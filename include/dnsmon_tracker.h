@@ -225,12 +225,17 @@ const char *dm_icmp_kind_name(dm_icmp_kind k);
 const char *dm_icmp_kind_text(dm_icmp_kind k);    /* "port unreachable" */
 dm_icmp_kind dm_icmp_classify(guint8 version, guint8 type, guint8 code);
 gboolean dm_icmp_is_error(guint8 version, guint8 type);
+typedef struct { guint16 type; const char *name; } dm_qtype;
 const char *dm_qtype_name(guint16 type);          /* "A", "AAAA", or NULL */
+const char *dm_qtype_text(guint16 type, char *buf, gsize len);  /* the name, or "TYPE65280" */
+const dm_qtype *dm_qtypes(gsize *n);              /* every type with a name */
 const char *dm_transport_name(dm_transport t);    /* "udp" / "tcp" */
 gboolean dm_addr_equal(const dm_addr *a, const dm_addr *b);
 gboolean dm_addr_is_multicast(const dm_addr *a);
 /* Writes "203.0.113.2" or "2001:db8::2" into buf (>= 46 bytes). */
 char *dm_addr_to_str(const dm_addr *a, char *buf, gsize len);
+/* "203.0.113.2:53" or "[2001:db8::2]:53"; g_free. */
+char *dm_endpoint_to_str(const dm_addr *a, guint16 port);
 /* "rejected: ICMP port unreachable from 203.0.113.2 (the server itself): ..." */
 char *dm_icmp_cause(const dm_txn *t, const dm_icmp_ref *ic);      /* g_free */
 

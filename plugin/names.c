@@ -71,7 +71,7 @@ dm_transport_name(dm_transport t)
     return t == DM_TCP ? "tcp" : "udp";
 }
 
-static const struct { guint16 type; const char *name; } qtypes[] = {
+static const dm_qtype qtypes[] = {
     { 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" }, { 13, "HINFO" },
     { 15, "MX" }, { 16, "TXT" }, { 28, "AAAA" }, { 29, "LOC" }, { 33, "SRV" }, { 35, "NAPTR" },
     { 39, "DNAME" }, { 41, "OPT" }, { 43, "DS" }, { 46, "RRSIG" }, { 47, "NSEC" },
@@ -86,6 +86,23 @@ dm_qtype_name(guint16 type)
         if (qtypes[i].type == type)
             return qtypes[i].name;
     return NULL;
+}
+
+const dm_qtype *
+dm_qtypes(gsize *n)
+{
+    *n = G_N_ELEMENTS(qtypes);
+    return qtypes;
+}
+
+const char *
+dm_qtype_text(guint16 type, char *buf, gsize len)
+{
+    const char *n = dm_qtype_name(type);
+    if (n)
+        return n;
+    g_snprintf(buf, (gulong)len, "TYPE%u", type);
+    return buf;
 }
 
 gboolean
@@ -115,6 +132,14 @@ dm_addr_to_str(const dm_addr *a, char *buf, gsize len)
     }
     g_strlcpy(buf, "?", len);
     return buf;
+}
+
+char *
+dm_endpoint_to_str(const dm_addr *a, guint16 port)
+{
+    char s[48];
+    dm_addr_to_str(a, s, sizeof s);
+    return g_strdup_printf(a->family == 6 ? "[%s]:%u" : "%s:%u", s, port);
 }
 
 char *

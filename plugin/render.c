@@ -66,12 +66,22 @@ static expert_field ei_incomplete = EI_INIT;
 static expert_field ei_icmp_unmatched = EI_INIT;
 static expert_field ei_no_question = EI_INIT;
 
-static const value_string qtype_vals[] = {
-    { 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" }, { 15, "MX" },
-    { 16, "TXT" }, { 28, "AAAA" }, { 33, "SRV" }, { 35, "NAPTR" }, { 43, "DS" },
-    { 48, "DNSKEY" }, { 64, "SVCB" }, { 65, "HTTPS" }, { 252, "AXFR" }, { 255, "ANY" },
-    { 257, "CAA" }, { 0, NULL }
-};
+/* dnsmon.qtype's labels, filled from the one table of DNS type names
+ * (names.c); static, as registered fields live as long as the program. */
+static value_string qtype_labels[64];
+
+static const value_string *
+qtype_vals(void)
+{
+    gsize n;
+    const dm_qtype *t = dm_qtypes(&n);
+    n = MIN(n, G_N_ELEMENTS(qtype_labels) - 1);     /* the last one ends the list */
+    for (gsize i = 0; i < n; i++) {
+        qtype_labels[i].value = t[i].type;
+        qtype_labels[i].strptr = t[i].name;
+    }
+    return qtype_labels;
+}
 
 /* IPv4 and IPv6 addresses get a field each, as ip.addr and ipv6.addr do:
  * Wireshark 4.0 compares a same-named field of the other type wrongly
@@ -119,7 +129,7 @@ dnsmon_render_register(int proto)
             "udp or tcp", HFILL } },
         { &hf_qname, { "Name", "dnsmon.qname", FT_STRING, BASE_NONE, NULL, 0x0,
             "The question's name", HFILL } },
-        { &hf_qtype, { "Type", "dnsmon.qtype", FT_UINT16, BASE_DEC, VALS(qtype_vals), 0x0,
+        { &hf_qtype, { "Type", "dnsmon.qtype", FT_UINT16, BASE_DEC, NULL, 0x0,
             "The question's type", HFILL } },
         { &hf_truncated, { "Truncated", "dnsmon.truncated", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "The answer had TC=1: the client must retry over TCP", HFILL } },
@@ -175,6 +185,9 @@ dnsmon_render_register(int proto)
             "DNS query without a question", EXPFILL } },
     };
     proto_dnsmon = proto;
+    for (gsize i = 0; i < array_length(hf); i++)
+        if (hf[i].p_id == &hf_qtype)
+            hf[i].hfinfo.strings = qtype_vals();
     proto_register_field_array(proto, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_module_t *em = expert_register_protocol(proto);
@@ -260,16 +273,6 @@ secs(dm_time ns)
     return (double)ns / (double)DM_NS_PER_SEC;
 }
 
-static const char *
-qtype_text(guint16 type, char *buf, gsize len)
-{
-    const char *n = dm_qtype_name(type);
-    if (n)
-        return n;
-    g_snprintf(buf, (gulong)len, "TYPE%u", type);
-    return buf;
-}
-
 /* "A yummyrecipesforme.com" */
 static char *
 question_text(const dm_question *q)
@@ -277,7 +280,7 @@ question_text(const dm_question *q)
     char b[16];
     if (!q->name)
         return g_strdup("(no question)");
-    return g_strdup_printf("%s %s", qtype_text(q->type, b, sizeof b), q->name);
+    return g_strdup_printf("%s %s", dm_qtype_text(q->type, b, sizeof b), q->name);
 }
 
 static void
@@ -364,7 +367,6 @@ render_query(ctx *c, const dm_item *it)
     dm_outcome o = shown_outcome(c, it);
     const dm_response *ans = dm_txn_answer(t);
     dm_time rtt;
-    char srv[48];
 
     add_outcome(c, it, o);
     add_uint(c, hf_attempt, it->attempt);
@@ -396,11 +398,11 @@ render_query(ctx *c, const dm_item *it)
         expert(c, &ei_rejected, "rejected: %s", cause);
         g_free(cause);
     } else if (o == DM_OUTCOME_UNANSWERED) {
-        dm_addr_to_str(&t->flow.server, srv, sizeof srv);
-        expert(c, &ei_unanswered, "no response from %s%s%s:%u within %g s after %u attempt%s",
-               t->flow.server.family == 6 ? "[" : "", srv, t->flow.server.family == 6 ? "]" : "",
-               t->flow.server_port, dm_tracker_config(c->tr)->timeout, t->attempts->len,
+        char *srv = dm_endpoint_to_str(&t->flow.server, t->flow.server_port);
+        expert(c, &ei_unanswered, "no response from %s within %g s after %u attempt%s", srv,
+               dm_tracker_config(c->tr)->timeout, t->attempts->len,
                t->attempts->len == 1 ? "" : "s");
+        g_free(srv);
     } else if (o == DM_OUTCOME_INCOMPLETE) {
         expert(c, &ei_incomplete, "capture ended %.1f s after the last attempt, before the %g s "
                "timeout", secs(dm_tracker_end_time(c->tr) - t->last_attempt),
@@ -511,21 +513,23 @@ render_icmp(ctx *c, const dm_item *it)
 static void
 render_orphan(ctx *c, const dm_item *it)
 {
-    char cl[48], sv[48];
+    char sv[48];
+    char *cl = dm_endpoint_to_str(&it->flow.client, it->flow.client_port);
+    char *svp = dm_endpoint_to_str(&it->flow.server, it->flow.server_port);
     add_flow(c, &it->flow, &it->q);
-    dm_addr_to_str(&it->flow.client, cl, sizeof cl);
-    dm_addr_to_str(&it->flow.server, sv, sizeof sv);
     if (it->role == DM_ROLE_RESPONSE) {
-        expert(c, &ei_unsolicited, "response from %s to %s:%u matches no query in this capture",
-               sv, cl, it->flow.client_port);
-        return;
+        expert(c, &ei_unsolicited, "response from %s to %s matches no query in this capture",
+               dm_addr_to_str(&it->flow.server, sv, sizeof sv), cl);
+    } else {
+        add_icmp_fields(c, &it->icmp);
+        add_str(c, hf_icmp_quotes, it->icmp.quotes_response ? "response" : "query");
+        expert(c, &ei_icmp_unmatched, "ICMP%s %s quotes a DNS %s between %s and %s that is "
+               "not in this capture", it->icmp.version == 6 ? "v6" : "",
+               dm_icmp_kind_text(it->icmp.kind), it->icmp.quotes_response ? "response" : "query",
+               cl, svp);
     }
-    add_icmp_fields(c, &it->icmp);
-    add_str(c, hf_icmp_quotes, it->icmp.quotes_response ? "response" : "query");
-    expert(c, &ei_icmp_unmatched, "ICMP%s %s quotes a DNS %s between %s:%u and %s:%u "
-           "that is not in this capture", it->icmp.version == 6 ? "v6" : "",
-           dm_icmp_kind_text(it->icmp.kind), it->icmp.quotes_response ? "response" : "query",
-           cl, it->flow.client_port, sv, it->flow.server_port);
+    g_free(cl);
+    g_free(svp);
 }
 
 static const char *

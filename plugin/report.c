@@ -396,12 +396,9 @@ dm_report_write(const dm_tracker *tr, const dm_ledger *seen, GString *out)
             f->by_icmp[dm_txn_first_icmp_on_query(t)->kind]++;
         char c[48], b[16];
         add_unique(f->clients, g_strdup(dm_addr_to_str(&t->flow.client, c, sizeof c)));
-        if (t->q.name) {
-            const char *ty = dm_qtype_name(t->q.type);
-            if (!ty)
-                g_snprintf(b, sizeof b, "TYPE%u", t->q.type);
-            add_unique(f->names, g_strdup_printf("%s (%s)", t->q.name, ty ? ty : b));
-        }
+        if (t->q.name)
+            add_unique(f->names, g_strdup_printf("%s (%s)", t->q.name,
+                                                 dm_qtype_text(t->q.type, b, sizeof b)));
         note_frames(f, t);
         note_reporters(f, t);
     }

@@ -45,13 +45,14 @@ tap_txn(const void *data)
     return ti->item ? ti->item->txn : NULL;
 }
 
+/* "203.0.113.2:53/udp" */
 static char *
-endpoint_text(const dm_addr *a, guint16 port, dm_transport t)
+server_text(const dm_flow *f)
 {
-    char s[48];
-    dm_addr_to_str(a, s, sizeof s);
-    return g_strdup_printf(a->family == 6 ? "[%s]:%u/%s" : "%s:%u/%s", s, port,
-                           dm_transport_name(t));
+    char *e = dm_endpoint_to_str(&f->server, f->server_port);
+    char *s = g_strdup_printf("%s/%s", e, dm_transport_name(f->transport));
+    g_free(e);
+    return s;
 }
 
 /* ---- stats tree -------------------------------------------------------- */
@@ -106,7 +107,7 @@ tree_move(stats_tree *st, const dm_txn *t, int old, dm_outcome now, int sign)
     const char *name = dm_outcome_name((dm_outcome)o);
     increase_stat_node(st, ST_TXNS, 0, TRUE, sign);
     increase_stat_node(st, name, st_txns, FALSE, sign);
-    char *srv = endpoint_text(&t->flow.server, t->flow.server_port, t->flow.transport);
+    char *srv = server_text(&t->flow);
     increase_stat_node(st, ST_SERVERS, 0, TRUE, sign);
     int id = increase_stat_node(st, srv, st_servers, TRUE, sign);
     increase_stat_node(st, name, id, FALSE, sign);
@@ -119,8 +120,8 @@ tree_move(stats_tree *st, const dm_txn *t, int old, dm_outcome now, int sign)
     if (dm_outcome_is_failure((dm_outcome)o)) {
         increase_stat_node(st, ST_FAILED, 0, FALSE, sign);
         if (t->q.name) {
-            const char *ty = dm_qtype_name(t->q.type);
-            char *n = g_strdup_printf("%s %s", t->q.name, ty ? ty : "?");
+            char b[16];
+            char *n = g_strdup_printf("%s %s", t->q.name, dm_qtype_text(t->q.type, b, sizeof b));
             increase_stat_node(st, ST_NAMES, 0, TRUE, sign);
             increase_stat_node(st, n, st_names, FALSE, sign);
             g_free(n);
@@ -320,9 +321,8 @@ failures_changed(void *user, const dm_txn *t, int old _U_, dm_outcome now)
         set_str(table, (guint)row, COL_SERVER, g_strdup(dm_addr_to_str(&t->flow.server, a, sizeof a)));
         set_str(table, (guint)row, COL_TRANSPORT, g_strdup(dm_transport_name(t->flow.transport)));
         set_str(table, (guint)row, COL_NAME, g_strdup(t->q.name ? t->q.name : "-"));
-        const char *ty = dm_qtype_name(t->q.type);
-        g_snprintf(b, sizeof b, "TYPE%u", t->q.type);
-        set_str(table, (guint)row, COL_TYPE, g_strdup(t->q.name ? (ty ? ty : b) : "-"));
+        set_str(table, (guint)row, COL_TYPE,
+                g_strdup(t->q.name ? dm_qtype_text(t->q.type, b, sizeof b) : "-"));
     }
     set_uint(table, (guint)row, COL_ATTEMPTS, t->attempts->len);
     set_str(table, (guint)row, COL_OUTCOME, g_strdup(dm_outcome_name(now)));
