@@ -29,11 +29,8 @@ void dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, proto_tree *tree);
 void dnsmon_render_register(int proto);
 void dnsmon_render_frame(dm_tracker *tr, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree);
 
-/* taps.c: the data queued on the "dnsmon" tap, one per frame item. */
-typedef struct {
-    const dm_item *item;
-    gboolean final;             /* visited pass: outcomes are final */
-} dnsmon_tap_info;
+/* taps.c: the "dnsmon" tap carries each frame item (const dm_item *), and
+ * NULL for a frame with none, so listeners see time pass. */
 void dnsmon_taps_register(void);
 void dnsmon_taps_queue(dm_tracker *tr, packet_info *pinfo);
 

@@ -156,9 +156,7 @@ struct dm_txn {
     dm_time last_attempt;
     dm_txn *tcp_retry;          /* UDP txn answered with TC=1: its TCP retry */
     dm_txn *udp_truncated;      /* TCP txn: the UDP txn whose answer was truncated */
-    /* bookkeeping for the open-transaction queue and the change log */
-    GList *open_link;
-    gboolean expired;
+    GList *open_link;           /* in the tracker's queue of silent transactions */
 };
 
 /* One thing dnsmon has to say about a frame. A frame may hold several

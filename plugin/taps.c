@@ -30,19 +30,15 @@ dnsmon_taps_queue(dm_tracker *tr, packet_info *pinfo)
         return;
     const GPtrArray *items = dm_tracker_frame_items(tr, pinfo->num);
     guint n = items ? items->len : 0;
-    for (guint i = 0; i < MAX(n, 1); i++) {
-        dnsmon_tap_info *ti = wmem_new(pinfo->pool, dnsmon_tap_info);
-        ti->item = n ? g_ptr_array_index(items, i) : NULL;
-        ti->final = PINFO_FD_VISITED(pinfo);
-        tap_queue_packet(dnsmon_tap, pinfo, ti);
-    }
+    for (guint i = 0; i < MAX(n, 1); i++)
+        tap_queue_packet(dnsmon_tap, pinfo, n ? g_ptr_array_index(items, i) : NULL);
 }
 
 static const dm_txn *
 tap_txn(const void *data)
 {
-    const dnsmon_tap_info *ti = data;
-    return ti->item ? ti->item->txn : NULL;
+    const dm_item *it = data;
+    return it ? it->txn : NULL;
 }
 
 /* "203.0.113.2:53/udp" */
@@ -142,12 +138,11 @@ static tap_packet_status
 tree_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *data,
             tap_flags_t flags _U_)
 {
-    const dnsmon_tap_info *ti = data;
+    const dm_item *it = data;
     dm_tracker *tr = dnsmon_tracker();
     if (!tr)
         return TAP_PACKET_DONT_REDRAW;
     dm_ledger_update(tree_ledger, tr, tap_txn(data), tree_changed, st);
-    const dm_item *it = ti->item;
     if (!it || !it->txn) {
         if (it && it->role == DM_ROLE_ICMP)
             tick_stat_node(st, ST_ICMP, 0, TRUE);

@@ -170,7 +170,6 @@ open_insert(dm_tracker *tr, dm_txn *t)
         g_queue_push_head(&tr->open, t);
         t->open_link = tr->open.head;
     }
-    t->expired = FALSE;
 }
 
 /* Silent transactions whose timeout passed become "unanswered as of now". */
@@ -188,7 +187,6 @@ advance_time(dm_tracker *tr, dm_time ts)
             break;
         g_queue_pop_head(&tr->open);
         t->open_link = NULL;
-        t->expired = TRUE;
         log_change(tr, t);
     }
 }
