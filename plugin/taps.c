@@ -208,23 +208,22 @@ failures_init(stat_tap_table_ui *ui)
 }
 
 static void
+failures_free_item(stat_tap_table *table _U_, guint row _U_, guint column _U_,
+                   stat_tap_table_item_type *field)
+{
+    if (field->type == TABLE_ITEM_STRING)
+        g_free((char *)field->value.string_value);
+}
+
+static void
 failures_reset(stat_tap_table *table)
 {
     if (table_ledger)
         dm_ledger_reset(table_ledger);
     for (guint r = 0; r < table->num_elements; r++)
         for (guint c = 0; c < table->num_fields; c++)
-            if (table->elements[r][c].type == TABLE_ITEM_STRING)
-                g_free((char *)table->elements[r][c].value.string_value);
+            failures_free_item(table, r, c, &table->elements[r][c]);
     table->num_elements = 0;
-}
-
-static void
-failures_free_item(stat_tap_table *table _U_, guint row _U_, guint column _U_,
-                   stat_tap_table_item_type *field)
-{
-    if (field->type == TABLE_ITEM_STRING)
-        g_free((char *)field->value.string_value);
 }
 
 /* "ICMP port unreachable from 203.0.113.2 (the server itself)", "SERVFAIL", ... */
