@@ -269,12 +269,24 @@ set_uint(stat_tap_table *table, guint row, guint col, guint v)
     stat_tap_set_field_data(table, row, col, f);
 }
 
+/* Rows stay sorted by transaction number, so finding one is a binary search:
+ * this runs on every change of every transaction. Returns the row, or -1
+ * with *at set to where it would go. */
 static gint
-find_row(const stat_tap_table *table, guint num)
+find_row(const stat_tap_table *table, guint num, guint *at)
 {
-    for (guint r = table->num_elements; r-- > 0;)
-        if (table->elements[r][COL_TXN].value.uint_value == num)
-            return (gint)r;
+    guint lo = 0, hi = table->num_elements;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        guint v = table->elements[mid][COL_TXN].value.uint_value;
+        if (v == num)
+            return (gint)mid;
+        if (v < num)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
     return -1;
 }
 
@@ -283,7 +295,8 @@ failures_changed(void *user, const dm_txn *t, int old _U_, dm_outcome now)
 {
     stat_tap_table *table = user;
     const dm_tracker *tr = dnsmon_tracker();
-    gint row = find_row(table, t->num);
+    guint at = 0;
+    gint row = find_row(table, t->num, &at);
     if (!dm_outcome_is_failure(now)) {
         if (row < 0)
             return;
@@ -301,8 +314,14 @@ failures_changed(void *user, const dm_txn *t, int old _U_, dm_outcome now)
         memset(items, 0, sizeof items);
         for (int c = 0; c < NUM_COLS; c++)
             items[c].type = failure_fields[c].type;
-        row = (gint)table->num_elements;
-        stat_tap_init_table_row(table, (guint)row, NUM_COLS, items);
+        guint last = table->num_elements;
+        stat_tap_init_table_row(table, last, NUM_COLS, items);
+        /* Move the new row to its place (a filtered tap may see them out of order). */
+        stat_tap_table_item_type *fresh = table->elements[last];
+        memmove(&table->elements[at + 1], &table->elements[at],
+                (last - at) * sizeof table->elements[0]);
+        table->elements[at] = fresh;
+        row = (gint)at;
         const dm_attempt *first = &g_array_index(t->attempts, dm_attempt, 0);
         set_uint(table, (guint)row, COL_TXN, t->num);
         set_uint(table, (guint)row, COL_FRAME, first->frame);

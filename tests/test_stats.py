@@ -88,6 +88,18 @@ class StatsTest(TsharkTestCase):
                        for c in parse_failures(self.tap(cap, "failures", two_pass))]
                 self.assertEqual(got, want, "%s (%s)" % (cap, two_pass))
 
+    def test_failures_filtered_out_of_order(self):
+        """A tap filter can reach a later transaction first (here txn 3 at frame 3,
+        txns 1 and 2 only at frames 4 and 5): rows stay in transaction order."""
+        for two_pass in (False, True):
+            args = ["-r", self.ts.capture("host-unreachable.pcapng"), "-q", "-n", "-z",
+                    "dnsmon,failures,frame.number != 1 && frame.number != 2"]
+            if two_pass:
+                args.insert(2, "-2")
+            rows = parse_failures(self.ts.stdout(*args))
+            self.assertEqual([(c[0], c[1]) for c in rows], [("1", "1"), ("2", "2"), ("3", "3")],
+                             "two pass" if two_pass else "one pass")
+
     def test_report_summary(self):
         for cap, exp in EXPECTED.items():
             rows = exp["rows"]
