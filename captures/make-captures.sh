@@ -3,7 +3,8 @@
 #
 # Run as root on Debian (bookworm or later). Needs the Debian packages:
 #   iproute2 (ip, tc), nftables (nft), dnsmasq-base (dnsmasq), bind9-dnsutils (dig),
-#   wireshark-common (dumpcap), libc-bin (getent), procps (sysctl), python3 (one IPv6 mDNS query)
+#   wireshark-common (dumpcap), libc-bin (getent), procps (sysctl), python3 (one IPv6 mDNS query
+#   and captures/responder.py, standard library only)
 # Usage: sudo captures/make-captures.sh [OUTDIR [SCENARIO...]]
 #   OUTDIR defaults to the folder of this script. SCENARIO names the functions below without
 #   the "scn_" prefix; without any, all of them run.
@@ -21,6 +22,12 @@
 #   203.0.113.7                  dnsmasq validating DNSSEC (root trust anchor), upstream 203.0.113.2:
 #                                the unsigned local zone cannot be proven insecure -> SERVFAIL
 #   203.0.113.99 / 2001:db8:2::99 nobody holds it: router's ARP / ND fails -> host unreachable
+#   203.0.113.8 .10 .11-.15      captures/responder.py (started by the scenarios that need it):
+#                                .8 answers from .10 (wrong source); .11-.14 answer UDP with TC=1,
+#                                .11 answers over TCP, nothing listens on tcp/53 of .12, the router
+#                                drops tcp/53 to .13 and rejects it to .14; .15 AXFR over TCP and
+#                                errors with Extended DNS Errors over UDP
+#   203.0.113.16                 dnsmasq forwarder to 192.0.2.53 (unreachable route), scenario ede
 #
 # The client's interface cli0 is recorded with dumpcap. Every namespace and process is removed on
 # exit (trap EXIT), also on failure.
@@ -100,7 +107,7 @@ setup_topology() {
 	inns "$NS_RTR" ip link set rtr1 up
 	# server host
 	local a
-	for a in 2 3 5 6 7; do inns "$NS_SRV" ip addr add 203.0.113.$a/24 dev srv0; done
+	for a in 2 3 5 6 7 8 10 11 12 13 14 15 16; do inns "$NS_SRV" ip addr add 203.0.113.$a/24 dev srv0; done
 	for a in 2 3 5 6; do inns "$NS_SRV" ip addr add 2001:db8:2::$a/64 dev srv0 nodad; done
 	inns "$NS_SRV" ip link set srv0 up
 	inns "$NS_SRV" ip route add default via 203.0.113.1
@@ -145,6 +152,8 @@ table inet dnsmon {
 		ip6 daddr 2001:db8:2::5 meta l4proto { udp, tcp } th dport 53 drop
 		ip daddr 203.0.113.6 meta l4proto { udp, tcp } th dport 53 reject with icmp type admin-prohibited
 		ip6 daddr 2001:db8:2::6 meta l4proto { udp, tcp } th dport 53 reject with icmpv6 type admin-prohibited
+		ip daddr 203.0.113.13 tcp dport 53 drop
+		ip daddr 203.0.113.14 tcp dport 53 reject with icmp type admin-prohibited
 	}
 }
 NFT
@@ -155,11 +164,34 @@ use_resolver() {
 	mkdir -p "/etc/netns/$NS_CLI"
 	printf 'nameserver %s\noptions attempts:3 timeout:1\n' "$1" >"/etc/netns/$NS_CLI/resolv.conf"
 }
+# use_resolvers "OPTIONS" SERVER...: several nameservers (tried in order), given options
+use_resolvers() {
+	local opts=$1; shift
+	mkdir -p "/etc/netns/$NS_CLI"
+	{ printf 'nameserver %s\n' "$@"; printf 'options %s\n' "$opts"; } >"/etc/netns/$NS_CLI/resolv.conf"
+}
 
 DIG=(dig +tries=3 +timeout=1 +nocookie)
 qdig() { log "dig $*"; inns "$NS_CLI" "${DIG[@]}" "$@" >>"$RUN/dig.log" 2>&1 || true; }
 qgetent() { log "getent ahostsv4 $1 (resolv.conf: $(head -1 "/etc/netns/$NS_CLI/resolv.conf"))";
 	inns "$NS_CLI" getent ahostsv4 "$1" >>"$RUN/dig.log" 2>&1 || true; }
+# qgetent_db DATABASE NAME: getent ahosts (A and AAAA in parallel) or ahostsv4, whatever resolv.conf
+# says; never longer than 20 s (glibc's TCP connect has no timeout of its own)
+qgetent_db() { log "getent $1 $2 (resolv.conf: $(tr '\n' ' ' <"/etc/netns/$NS_CLI/resolv.conf"))";
+	inns "$NS_CLI" timeout 20 getent "$1" "$2" >>"$RUN/dig.log" 2>&1 || true; }
+
+# captures/responder.py in the server namespace (once; stopped on exit with everything else)
+RESP_PID=
+start_responder() {
+	[ -n "$RESP_PID" ] && return
+	ip netns exec "$NS_SRV" python3 -u "$HERE/responder.py" >"$RUN/responder.log" 2>&1 &
+	RESP_PID=$!
+	PIDS+=("$RESP_PID")
+	local i
+	for i in $(seq 50); do grep -q ready "$RUN/responder.log" 2>/dev/null && return; sleep 0.1; done
+	echo "responder did not start: $(cat "$RUN/responder.log")" >&2
+	exit 1
+}
 
 CAP_PID=
 cap_start() {
@@ -302,7 +334,107 @@ s.sendto(q, ("ff02::fb", 5353, 0, socket.if_nametoindex("cli0")))
 	cap_stop
 }
 
-ALL=(healthy port_unreachable firewall_drop firewall_reject host_unreachable rcodes ipv6 slow incomplete mdns)
+# a multi-homed server answering from another address than the query went to: the responder
+# receives on 203.0.113.8 and answers from 203.0.113.10; the client's connected UDP socket discards
+# the answer and its kernel sends ICMP port unreachable back to 203.0.113.10
+scn_wrong_source() {
+	start_responder
+	cap_start wrong-source
+	use_resolver 203.0.113.8
+	qgetent www.example.test.                    # glibc: 3 attempts on one socket, 1 s apart
+	qdig +tries=2 @203.0.113.8 alt.example.test A    # dig: one socket per try
+	sleep 1
+	cap_stop
+}
+
+# DNS over TCP refused or silent: no TCP listener (RST), the router rejects tcp/53 (ICMP
+# admin-prohibited quoting the SYN), the router drops tcp/53 (SYN retransmissions, nothing back)
+scn_tcp_refused() {
+	cap_start tcp-refused
+	qdig +tcp +tries=2 @203.0.113.3 www.example.test A      # nothing listens on tcp/53: RST
+	use_resolvers "use-vc attempts:1 timeout:1" 203.0.113.3
+	qgetent_db ahostsv4 www.example.test.                  # glibc over TCP (use-vc): RST
+	qdig +tcp +tries=2 @203.0.113.6 www.example.test A      # router: admin-prohibited
+	qdig +tcp +tries=1 +timeout=4 @203.0.113.5 www.example.test A   # router drops: SYNs at 0, 1, 3 s
+	sleep 6                                                # the dropped attempt is unanswered, not incomplete
+	qdig +tcp @203.0.113.2 www.example.test A              # a working TCP query: SYN-ACK, query, answer
+	sleep 0.5
+	cap_stop
+}
+
+# truncated UDP answers (TC=1, no answer records) and the client's retry over TCP: TCP works
+# (.11), is reset (.12, nothing listens), is dropped (.13) or rejected (.14) by the router
+scn_tc_fallback() {
+	start_responder
+	cap_start tc-fallback
+	qdig @203.0.113.11 tcpok.example.test A                 # TCP retry answered
+	use_resolvers "attempts:1 timeout:1" 203.0.113.11
+	qgetent_db ahostsv4 tcpok-glibc.example.test.          # the same with glibc
+	qdig +tries=1 @203.0.113.12 tcpreset.example.test A     # TCP retry reset
+	qdig +tries=1 @203.0.113.14 tcpreject.example.test A    # TCP retry: ICMP admin-prohibited
+	qdig +tries=1 +timeout=3 @203.0.113.13 tcpdrop.example.test A   # TCP retry: SYNs dropped
+	sleep 6
+	qdig @203.0.113.2 www.example.test A
+	sleep 0.5
+	cap_stop
+}
+
+# lookups as the user feels them: glibc with several nameservers fails over; A and AAAA in
+# parallel are two lookups; NXDOMAIN is definitive; a gap longer than lookup_window starts anew
+scn_lookups() {
+	cap_start lookups
+	use_resolvers "attempts:2 timeout:1" 203.0.113.3 203.0.113.2
+	qgetent_db ahostsv4 www.example.test.          # .3 port unreachable, .2 answers: recovered
+	use_resolvers "attempts:2 timeout:1" 203.0.113.5 203.0.113.2
+	qgetent_db ahostsv4 v6.example.test.           # .5 dropped (1 s), .2 answers: recovered
+	use_resolvers "attempts:2 timeout:1" 203.0.113.2
+	qgetent_db ahosts v6.example.test.             # A and AAAA in parallel: two lookups
+	use_resolvers "attempts:2 timeout:1" 203.0.113.3 203.0.113.5
+	qgetent_db ahostsv4 www.example.test.          # fails on both servers: failed
+	use_resolvers "attempts:2 timeout:1" 203.0.113.3 203.0.113.2
+	qgetent_db ahostsv4 nosuch.example.test.       # .3 port unreachable, .2 NXDOMAIN: recovered
+	use_resolvers "attempts:2 timeout:1" 203.0.113.2
+	qgetent_db ahostsv4 nosuch.example.test.       # again: NXDOMAIN ended the last lookup
+	sleep 6
+	qgetent_db ahostsv4 www.example.test.          # > 5 s after the failed one: a new lookup
+	sleep 0.5
+	cap_stop
+}
+
+# a zone transfer answered in three DNS messages over one TCP connection
+scn_axfr() {
+	start_responder
+	cap_start axfr
+	qdig @203.0.113.15 example.test AXFR
+	sleep 0.5
+	cap_stop
+}
+
+# SERVFAIL, REFUSED and NOTIMP carrying Extended DNS Errors (RFC 8914): three from dnsmasq, three
+# with extra text from the responder
+scn_ede() {
+	start_responder
+	# a forwarder whose upstream cannot be reached at all (an "unreachable" route in the server's
+	# own table: sendto fails at once), so it answers REFUSED right away
+	inns "$NS_SRV" ip route add unreachable 192.0.2.53/32
+	start_dnsmasq forwarder 203.0.113.16 -- --no-resolv --server=192.0.2.53
+	local fwd=$!
+	sleep 1
+	cap_start ede
+	qdig +tries=1 @203.0.113.2 www.example.org A      # REFUSED, EDE 14 Not Ready (no upstream)
+	qdig +tries=1 @203.0.113.7 www.example.test A     # SERVFAIL, EDE 6 DNSSEC Bogus
+	qdig +tries=1 @203.0.113.16 www.example.net A     # forwarder, upstream unreachable
+	qdig +tries=1 @203.0.113.15 noauth.example.test A
+	qdig +tries=1 @203.0.113.15 blocked.example.test A
+	qdig +tries=1 @203.0.113.15 notimp.example.test A
+	sleep 0.5
+	cap_stop
+	kill "$fwd" 2>/dev/null; wait "$fwd" 2>/dev/null || true
+	inns "$NS_SRV" ip route del unreachable 192.0.2.53/32
+}
+
+ALL=(healthy port_unreachable firewall_drop firewall_reject host_unreachable rcodes ipv6 slow incomplete mdns
+	wrong_source tcp_refused tc_fallback lookups axfr ede)
 
 main() {
 	[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
