@@ -61,3 +61,44 @@ typedef gboolean dm_pref_bool;
 #define DM_PLUGIN_DESC_DISSECTOR 1u
 
 #endif
+
+/* ======================================================================
+ * Plugin registration ABI. Only for plugin/plugin.c, which defines
+ * DM_WANT_PLUGIN_ABI before including this header. Kept apart from the
+ * rest of this header (packaging, issue 12).
+ *
+ * 4.0 to 4.6: the loader (wsutil/plugins.c) looks for plugin_version,
+ * plugin_want_major and plugin_want_minor (which must equal its own
+ * major.minor), plugin_register and, from 4.2 on, plugin_describe.
+ *
+ * Wireshark's development branch after 4.6 replaces all of them with one
+ * exported function, wireshark_load_module(), written by the macro
+ * WIRESHARK_PLUGIN_REGISTER_EPAN(module, api_level) of <wsutil/plugins.h>.
+ * It hands the loader an ABI number (WIRESHARK_ABI_VERSION_EPAN, compared
+ * instead of major.minor) and a struct ws_module: flags, version, the SPDX
+ * licence identifier, a home URL, a one-line blurb and the registration
+ * callback. The loader also wants the file named dnsmon.so.<ABI number>
+ * (WiresharkConfig.cmake's Wireshark_PLUGIN_SUFFIX_EPAN).
+ * DM_PLUGIN_NEW_ABI is 1 where that macro exists, 0 elsewhere.
+ * ====================================================================== */
+#if defined(DM_WANT_PLUGIN_ABI) && !defined(DNSMON_COMPAT_PLUGIN_ABI_H)
+#define DNSMON_COMPAT_PLUGIN_ABI_H
+
+#include <wireshark.h>
+/* Not installed by 4.0; installed, without the new macro, by 4.4 and 4.6. */
+#if defined(__has_include)
+#if __has_include(<wsutil/plugins.h>)
+#include <wsutil/plugins.h>
+#endif
+#endif
+
+#if defined(WIRESHARK_PLUGIN_REGISTER_EPAN)
+#define DM_PLUGIN_NEW_ABI 1
+#else
+#define DM_PLUGIN_NEW_ABI 0
+#endif
+
+/* What every source file says in its SPDX line. */
+#define DM_PLUGIN_SPDX_ID "GPL-2.0-or-later"
+
+#endif
