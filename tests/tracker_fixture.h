@@ -1,0 +1,311 @@
+/* tracker_fixture.h — feeding the tracker from unit tests: addresses, flows,
+ * one helper per event. Every helper starts the frame it is given (once: a
+ * frame may carry several events), as the glue does on the first pass.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_TRACKER_FIXTURE_H
+#define DNSMON_TRACKER_FIXTURE_H
+
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "dnsmon_lookups.h"
+
+/* Seconds (a double) as dm_time, rounded to the nanosecond. */
+#define S(x) ((dm_time)((x) * 1e9 + ((x) < 0 ? -0.5 : 0.5)))
+
+/* A test that shows an engine bug: passes once fixed, TODO until then. */
+#define EXPECT_FIXED(cond, msg)                                                 \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            g_test_incomplete("engine bug: " msg);                              \
+            return;                                                             \
+        }                                                                       \
+    } while (0)
+
+static inline dm_addr
+A(const char *s)
+{
+    dm_addr a;
+    memset(&a, 0, sizeof a);
+    if (strchr(s, ':')) {
+        a.family = 6;
+        g_assert_cmpint(inet_pton(AF_INET6, s, a.bytes), ==, 1);
+    } else {
+        a.family = 4;
+        g_assert_cmpint(inet_pton(AF_INET, s, a.bytes), ==, 1);
+    }
+    return a;
+}
+
+static inline dm_flow
+FL(dm_transport t, const char *c, guint16 cp, const char *s, guint16 sp)
+{
+    dm_flow f;
+    memset(&f, 0, sizeof f);
+    f.transport = t;
+    f.client = A(c);
+    f.server = A(s);
+    f.client_port = cp;
+    f.server_port = sp;
+    return f;
+}
+
+static inline dm_config
+fx_config(double timeout, double window, double slow, double lookup_window)
+{
+    dm_config c = { timeout, window, slow, lookup_window };
+    return c;
+}
+
+typedef struct {
+    dm_tracker *tr;
+    dm_lookups *ls;
+    guint32 frame;              /* last frame begun */
+    gboolean begun;
+    dm_time base;               /* added to the times (seconds) helpers take */
+} fx;
+
+static inline void
+fx_init_cfg(fx *f, const dm_config *c)
+{
+    memset(f, 0, sizeof *f);
+    f->tr = dm_tracker_new(c);
+    f->ls = dm_lookups_new(f->tr, c->lookup_window);
+}
+
+/* timeout = retransmit window = lookup window = 5 s, slow 500 ms */
+static inline void
+fx_init(fx *f)
+{
+    dm_config c = fx_config(5, 5, 0.5, 5);
+    fx_init_cfg(f, &c);
+}
+
+static inline void
+fx_clear(fx *f)
+{
+    dm_lookups_free(f->ls);
+    dm_tracker_free(f->tr);
+    memset(f, 0, sizeof *f);
+}
+
+/* Starts frame `frame` at time t unless it is the frame already begun. */
+static inline void
+fx_frame(fx *f, guint32 frame, dm_time t)
+{
+    if (f->begun && f->frame == frame)
+        return;
+    dm_tracker_begin_frame(f->tr, frame, t);
+    f->frame = frame;
+    f->begun = TRUE;
+}
+
+/* A frame with nothing dnsmon cares about: time passes. */
+static inline void
+fx_tick(fx *f, guint32 frame, double t)
+{
+    fx_frame(f, frame, f->base + S(t));
+}
+
+static inline dm_dns_msg
+fx_msg(guint32 frame, double t, const dm_flow *fl, guint16 id, const char *name, guint16 type)
+{
+    dm_dns_msg m;
+    memset(&m, 0, sizeof m);
+    m.frame = frame;
+    m.ts = S(t);
+    m.flow = *fl;
+    m.id = id;
+    m.q.name = name;
+    m.q.type = type;
+    m.q.klass = 1;
+    return m;
+}
+
+/* Feeds a prepared message (its time as it is, without base); returns the
+ * id of the item it made. */
+static inline guint32
+fx_query_msg(fx *f, const dm_dns_msg *m)
+{
+    fx_frame(f, m->frame, m->ts);
+    dm_tracker_query(f->tr, m);
+    return dm_tracker_item_count(f->tr);
+}
+
+static inline guint32
+fx_response_msg(fx *f, const dm_dns_msg *m)
+{
+    fx_frame(f, m->frame, m->ts);
+    dm_tracker_response(f->tr, m);
+    return dm_tracker_item_count(f->tr);
+}
+
+static inline guint32
+fx_query(fx *f, guint32 frame, double t, const dm_flow *fl, guint16 id, const char *name,
+         guint16 type)
+{
+    dm_dns_msg m = fx_msg(frame, t, fl, id, name, type);
+    m.ts += f->base;
+    return fx_query_msg(f, &m);
+}
+
+/* fl is the transaction's flow (client -> server), as for the query. */
+static inline guint32
+fx_response(fx *f, guint32 frame, double t, const dm_flow *fl, guint16 id, const char *name,
+            guint16 type, guint8 rcode, guint16 ancount, gboolean tc)
+{
+    dm_dns_msg m = fx_msg(frame, t, fl, id, name, type);
+    m.ts += f->base;
+    m.rcode = rcode;
+    m.ancount = ancount;
+    m.tc = tc;
+    return fx_response_msg(f, &m);
+}
+
+/* An answer with one record. */
+static inline guint32
+fx_answer(fx *f, guint32 frame, double t, const dm_flow *fl, guint16 id, const char *name,
+          guint16 type)
+{
+    return fx_response(f, frame, t, fl, id, name, type, 0, 1, FALSE);
+}
+
+/* ICMP error quoting a packet of flow fl: the query (client -> server), or
+ * with quotes_response the response. id < 0: the quote lacks the DNS header
+ * (IP header + 8 bytes). name may be NULL. */
+typedef struct {
+    guint8 version, type, code;
+    const char *reporter;
+    gboolean quotes_response;
+    int id;
+    const char *name;
+    guint16 qtype;
+    gboolean syn;
+} fx_icmp_opts;
+
+static inline gboolean
+fx_icmp_full(fx *f, guint32 frame, double t, const dm_flow *fl, const fx_icmp_opts *o)
+{
+    dm_icmp_msg m;
+    memset(&m, 0, sizeof m);
+    m.frame = frame;
+    m.ts = f->base + S(t);
+    m.version = o->version ? o->version : (fl->client.family == 6 ? 6 : 4);
+    m.type = o->type;
+    m.code = o->code;
+    m.reporter = A(o->reporter);
+    m.transport = fl->transport;
+    if (o->quotes_response) {
+        m.src = fl->server;
+        m.dst = fl->client;
+        m.sport = fl->server_port;
+        m.dport = fl->client_port;
+    } else {
+        m.src = fl->client;
+        m.dst = fl->server;
+        m.sport = fl->client_port;
+        m.dport = fl->server_port;
+    }
+    m.tcp_syn = o->syn;
+    if (o->id >= 0) {
+        m.has_id = TRUE;
+        m.id = (guint16)o->id;
+        m.qr = o->quotes_response;
+        m.q.name = o->name;
+        m.q.type = o->qtype;
+        m.q.klass = o->name ? 1 : 0;
+    }
+    fx_frame(f, frame, m.ts);
+    return dm_tracker_icmp(f->tr, &m);
+}
+
+/* ICMPv4 (or v6 for IPv6 flows) port unreachable quoting the whole query. */
+static inline gboolean
+fx_port_unreachable(fx *f, guint32 frame, double t, const dm_flow *fl, const char *reporter,
+                    int id, const char *name, guint16 qtype)
+{
+    gboolean v6 = fl->client.family == 6;
+    fx_icmp_opts o = { v6 ? 6 : 4, v6 ? 1 : 3, v6 ? 4 : 3, reporter, FALSE, id, name, qtype,
+                       FALSE };
+    return fx_icmp_full(f, frame, t, fl, &o);
+}
+
+enum { FX_SYN = 1, FX_ACK = 2, FX_RST = 4, FX_FIN = 8 };
+
+static inline void
+fx_tcp(fx *f, guint32 frame, double t, const dm_flow *fl, gboolean from_client, guint flags)
+{
+    dm_tcp_seg s;
+    memset(&s, 0, sizeof s);
+    s.frame = frame;
+    s.ts = f->base + S(t);
+    s.flow = *fl;
+    s.from_client = from_client;
+    s.syn = (flags & FX_SYN) != 0;
+    s.ack = (flags & FX_ACK) != 0;
+    s.rst = (flags & FX_RST) != 0;
+    s.fin = (flags & FX_FIN) != 0;
+    fx_frame(f, frame, s.ts);
+    dm_tracker_tcp(f->tr, &s);
+}
+
+static inline const dm_txn *
+fx_txn(const fx *f, guint32 n)
+{
+    const dm_txn *t = dm_tracker_txn(f->tr, n);
+    g_assert_nonnull(t);
+    return t;
+}
+
+static inline dm_outcome
+fx_outcome(const fx *f, guint32 n)
+{
+    return dm_txn_outcome(f->tr, fx_txn(f, n));
+}
+
+static inline const dm_txn_ext *
+fx_ext(const fx *f, guint32 n)
+{
+    return dm_tracker_ext(f->tr, fx_txn(f, n));
+}
+
+/* The k-th (0-based) item of a frame; fails when there is none. */
+static inline const dm_item *
+fx_item(const fx *f, guint32 frame, guint k)
+{
+    guint32 first = 0;
+    guint n = dm_tracker_frame_items(f->tr, frame, &first);
+    g_assert_cmpuint(k, <, n);
+    return dm_tracker_item(f->tr, first + k);
+}
+
+static inline guint
+fx_nitems(const fx *f, guint32 frame)
+{
+    guint32 first = 0;
+    return dm_tracker_frame_items(f->tr, frame, &first);
+}
+
+static inline const dm_lookup *
+fx_lookup_of(const fx *f, guint32 txn)
+{
+    guint32 id = dm_lookups_of(f->ls, txn);
+    g_assert_cmpuint(id, !=, 0);
+    return dm_lookups_get(f->ls, id);
+}
+
+static inline dm_lookup_outcome
+fx_lookup_outcome(const fx *f, guint32 txn)
+{
+    return dm_lookup_outcome_of(f->ls, fx_lookup_of(f, txn));
+}
+
+#define assert_outcome(f, n, o)                                                     \
+    g_assert_cmpstr(dm_outcome_name(fx_outcome((f), (n))), ==, dm_outcome_name(o))
+#define assert_lookup(f, n, o)                                                      \
+    g_assert_cmpstr(dm_lookup_outcome_name(fx_lookup_outcome((f), (n))), ==,        \
+                    dm_lookup_outcome_name(o))
+
+#endif
