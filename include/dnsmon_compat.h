@@ -102,3 +102,30 @@ typedef gboolean dm_pref_bool;
 #define DM_PLUGIN_SPDX_ID "GPL-2.0-or-later"
 
 #endif
+
+/* ======================================================================
+ * The Wireshark window (plugin/gui.c, docs/gui-notes.md "Per version").
+ * funnel_register_menu() takes the retap flag as gboolean in 4.0 and bool
+ * from 4.2, and funnel_ops_t lost its `logger` member: gui.c passes TRUE
+ * and calls members by name, which compiles against each version's header.
+ * What differs is where the Qt main window puts menu names:
+ *   4.0  a stats tree registered as a plugin goes to the bottom of
+ *        Statistics, split on "/" into submenus; stat_tap_table and funnel
+ *        items go to the unsorted middle section with their name taken
+ *        literally (no submenu), so the three cannot share one submenu.
+ * DM_GUI_REPORT_MENU is the funnel menu name of the incident report window,
+ * DM_GUI_REPORT_TITLE its window title.
+ * ====================================================================== */
+#if !defined(DNSMON_COMPAT_GUI_H)
+#define DNSMON_COMPAT_GUI_H
+
+#include <wireshark.h>
+
+#if DM_WS_AT_LEAST(4, 4)
+#define DM_GUI_REPORT_MENU "DNS Monitor" DM_STATS_MENU_SEP "DNS Incident Report"
+#else
+#define DM_GUI_REPORT_MENU "DNS Monitor: DNS Incident Report"
+#endif
+#define DM_GUI_REPORT_TITLE "DNS Incident Report"
+
+#endif
