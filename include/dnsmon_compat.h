@@ -25,16 +25,16 @@
 /* stats_tree: submenu separator and registration changed in 4.4. */
 #if DM_WS_AT_LEAST(4, 4)
 #define DM_STATS_MENU_SEP STATS_TREE_MENU_SEPARATOR
-#define DM_STATS_TREE_REGISTER(tap, abbr, name, flags, pkt, init, first_col)          \
+#define DM_STATS_TREE_REGISTER(tap, abbr, name, flags, pkt, init, cleanup, first_col) \
     do {                                                                               \
         stats_tree_cfg *dm_cfg_ = stats_tree_register_plugin(tap, abbr, name, flags,   \
-                                                              pkt, init, NULL);        \
+                                                              pkt, init, cleanup);     \
         stats_tree_set_first_column_name(dm_cfg_, first_col);                          \
     } while (0)
 #else
 #define DM_STATS_MENU_SEP "/"
-#define DM_STATS_TREE_REGISTER(tap, abbr, name, flags, pkt, init, first_col)          \
-    stats_tree_register_plugin(tap, abbr, name, flags, pkt, init, NULL)
+#define DM_STATS_TREE_REGISTER(tap, abbr, name, flags, pkt, init, cleanup, first_col) \
+    stats_tree_register_plugin(tap, abbr, name, flags, pkt, init, cleanup)
 #endif
 
 /* Boolean preference variables: prefs_register_bool_preference() takes a

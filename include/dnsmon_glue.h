@@ -1,5 +1,5 @@
 /* dnsmon_glue.h — what the Wireshark-facing files share: registration
- * entry points, the per-file tracker, field extraction and rendering.
+ * entry points, the per-file tracker and lookups, extraction and rendering.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -8,29 +8,33 @@
 
 #include <epan/packet.h>
 #include "dnsmon_compat.h"
+#include "dnsmon_lookups.h"
 #include "dnsmon_tracker.h"
 
 void proto_register_dnsmon(void);
 void proto_reg_handoff_dnsmon(void);
 
-/* The tracker of the capture file being dissected (NULL between files). */
+/* The tracker and lookups of the capture file being dissected (NULL
+ * between files). */
 dm_tracker *dnsmon_tracker(void);
+dm_lookups *dnsmon_lookups(void);
 
 /* Preferences (packet-dnsmon.c). */
 extern dm_pref_bool dnsmon_pref_ignore_multicast;
 
-/* extract.c: the other dissectors' fields a post-dissector reads. */
+/* extract.c: the other dissectors' items a post-dissector reads. */
 GArray *dnsmon_wanted_hfids(void);          /* for set_postdissector_wanted_hfids */
 void dnsmon_extract_init(void);             /* resolve field ids (handoff) */
-/* Reads the frame's fields and feeds the tracker (first pass only). */
+/* Reads the frame and feeds the tracker (first pass only). */
 void dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, proto_tree *tree);
 
 /* render.c: tree items and expert info for one frame, on every pass. */
 void dnsmon_render_register(int proto);
-void dnsmon_render_frame(dm_tracker *tr, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree);
+void dnsmon_render_frame(const dm_tracker *tr, const dm_lookups *ls, tvbuff_t *tvb,
+                         packet_info *pinfo, proto_tree *tree);
 
-/* taps.c: the "dnsmon" tap carries each frame item (const dm_item *), and
- * NULL for a frame with none, so listeners see time pass. */
+/* taps.c: the "dnsmon" tap carries each frame item's id (as a pointer),
+ * and NULL for a frame with none, so listeners see time pass. */
 void dnsmon_taps_register(void);
 void dnsmon_taps_queue(dm_tracker *tr, packet_info *pinfo);
 

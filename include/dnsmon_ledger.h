@@ -1,40 +1,48 @@
 /* dnsmon_ledger.h — what a statistics listener has counted so far.
  *
- * Counts in every tap are per transaction and final, yet in a single pass a
- * transaction's outcome is only known "as of now" and may still change
- * (incomplete -> answered, say). A ledger remembers under which outcome it
- * counted each transaction and, fed the tracker's change log, reports each
- * move so the listener can take one away here and add one there. At the end
- * of the capture every count is the final one.
- *
- * A transaction is counted once one of its frames reached the listener, so
- * a tap filter selects transactions.
+ * Counts in every tap are per transaction (and per lookup) and final, the
+ * same in one pass and with -2. A ledger counts a transaction once it
+ * settled (its outcome can only change by a late response) and one of its
+ * frames reached the listener — so a tap filter selects transactions — and
+ * moves it if it changes after that. What is still open when the listener
+ * draws is counted then, under its outcome as of the end of the capture so
+ * far (dm_ledger_flush), and moved later if the capture goes on. Nothing is
+ * ever counted under a state a transaction merely passed through.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef DNSMON_LEDGER_H
 #define DNSMON_LEDGER_H
 
-#include "dnsmon_tracker.h"
+#include "dnsmon_lookups.h"
 
 G_BEGIN_DECLS
 
 #define DM_NOT_COUNTED (-1)
 
-/* Called for each change of a counted transaction: old is DM_NOT_COUNTED
- * the first time, and may equal now (an attempt was added, say). */
-typedef void (*dm_ledger_fn)(void *user, const dm_txn *t, int old, dm_outcome now);
+/* Called when a transaction (or lookup) is counted (old DM_NOT_COUNTED) or
+ * moves from outcome old to now (a dm_outcome, or a dm_lookup_outcome). */
+typedef struct {
+    void (*txn)(void *user, guint32 txn, int old, int now);
+    void (*lookup)(void *user, guint32 lookup, int old, int now);
+} dm_ledger_fns;
 
 typedef struct dm_ledger dm_ledger;
 
 dm_ledger *dm_ledger_new(void);
 void dm_ledger_free(dm_ledger *l);
 void dm_ledger_reset(dm_ledger *l);
-/* A frame of transaction t (or of none, t NULL) reached the listener. */
-void dm_ledger_update(dm_ledger *l, const dm_tracker *tr, const dm_txn *t, dm_ledger_fn fn,
-                      void *user);
-/* The outcome t is counted under, or DM_NOT_COUNTED. */
-int dm_ledger_counted(const dm_ledger *l, const dm_txn *t);
+/* Frame item `item` (0: a frame with nothing) reached the listener. */
+void dm_ledger_update(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls, guint32 item,
+                      const dm_ledger_fns *fns, void *user);
+/* Counts what was seen but has not settled, as of now. */
+void dm_ledger_flush(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls,
+                     const dm_ledger_fns *fns, void *user);
+/* The outcome t (or lookup id) is counted under, or DM_NOT_COUNTED. */
+int dm_ledger_counted(const dm_ledger *l, guint32 txn);
+int dm_ledger_lookup_counted(const dm_ledger *l, guint32 lookup);
+/* One of its frames reached the listener. */
+gboolean dm_ledger_seen(const dm_ledger *l, guint32 txn);
 
 G_END_DECLS
 

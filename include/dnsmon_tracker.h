@@ -1,11 +1,16 @@
 /* dnsmon_tracker.h — DNS transaction tracker: plain C with GLib, no epan.
  *
- * The tracker is fed events in capture order (DNS queries, DNS responses,
- * ICMP/ICMPv6 errors with whatever their quote held) and keeps every DNS
- * transaction with its attempts, responses and ICMP errors. It answers, per
- * frame, which transaction each DNS message or ICMP error belongs to, and per
- * transaction, its outcome under SPEC.md. The Wireshark glue only translates
- * dissector fields into events and results into tree items.
+ * The tracker is fed events in capture order — the start of every frame of
+ * the first pass, DNS queries and responses, ICMP/ICMPv6 errors with what
+ * their quote held, TCP segments to or from port 53 — and keeps every DNS
+ * transaction (SPEC.md "Transactions", "Outcome of a transaction"). It
+ * answers, per frame, what dnsmon has to say about it (its items), and per
+ * transaction, its outcome. Lookups (what the user felt) are a layer above,
+ * in dnsmon_lookups.h, fed through the observer below.
+ *
+ * Memory is flat: transactions, frame items and ICMP errors live in arrays
+ * and refer to each other by 1-based ids (0 = none); addresses and names are
+ * interned; every lookup structure is keyed by SipHash with a random seed.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,6 +24,8 @@ G_BEGIN_DECLS
 /* Times are nanoseconds since the epoch (packet time, never wall clock). */
 typedef gint64 dm_time;
 #define DM_NS_PER_SEC G_GINT64_CONSTANT(1000000000)
+/* Seconds and nanoseconds to dm_time, saturating far outside 1678..2262. */
+dm_time dm_time_from(gint64 secs, gint32 nsecs);
 
 typedef struct {
     guint8 family;              /* 4, 6, or 0 when unknown */
@@ -40,11 +47,13 @@ typedef enum {
     DM_OUTCOME_PENDING = 0,
     DM_OUTCOME_ANSWERED,
     DM_OUTCOME_NODATA,
+    DM_OUTCOME_TRUNCATED,
     DM_OUTCOME_NXDOMAIN,
     DM_OUTCOME_SERVFAIL,
     DM_OUTCOME_REFUSED,
     DM_OUTCOME_ERROR,
     DM_OUTCOME_REJECTED,
+    DM_OUTCOME_WRONG_SOURCE,
     DM_OUTCOME_INCOMPLETE,
     DM_OUTCOME_UNANSWERED,
     DM_OUTCOME_COUNT
@@ -61,30 +70,60 @@ typedef enum {
     DM_ICMP_KIND_COUNT
 } dm_icmp_kind;
 
+/* Who sent an ICMP error, seen from the transaction it is about. */
 typedef enum {
-    DM_ROLE_QUERY = 1,
+    DM_REPORTER_ROUTER = 0,     /* a router or firewall on the path */
+    DM_REPORTER_SERVER,         /* the server's own host */
+    DM_REPORTER_CLIENT,         /* the client itself (a response bounced) */
+    DM_REPORTER_COUNT
+} dm_reporter;
+
+typedef enum {
+    DM_ROLE_QUERY = 1,          /* a DNS query, or a SYN of a connection attempt */
     DM_ROLE_RESPONSE,
-    DM_ROLE_ICMP
+    DM_ROLE_ICMP,
+    DM_ROLE_RESET               /* a TCP reset of a transaction's connection */
 } dm_role;
 
-/* Flags of one frame item (a DNS message or an ICMP error in a frame). */
+/* Flags of one frame item. */
 enum {
     DM_F_RETRANSMISSION = 1u << 0,  /* query: attempt >= 2 */
     DM_F_DUPLICATE      = 1u << 1,  /* response: not the first one */
     DM_F_MISMATCH       = 1u << 2,  /* response: question differs */
     DM_F_UNSOLICITED    = 1u << 3,  /* response: no transaction */
-    DM_F_SLOW           = 1u << 4,  /* response: rtt > slow_threshold */
-    DM_F_LATE           = 1u << 5,  /* response: rtt > timeout */
-    DM_F_BOUNCED        = 1u << 6,  /* ICMP: quotes a response */
-    DM_F_UNMATCHED      = 1u << 7,  /* ICMP: quotes a DNS flow never seen */
-    DM_F_TRUNCATED      = 1u << 8,  /* response: TC bit set */
-    DM_F_NO_QUESTION    = 1u << 9,  /* query without a question: ignored */
-    DM_F_SHORT_QUOTE    = 1u << 10, /* ICMP: quote lacks the DNS header */
-    DM_F_VIA_NAT        = 1u << 11  /* ICMP: quotes the query as a NAT forwarded it */
+    DM_F_WRONG_SOURCE   = 1u << 4,  /* response: from another address or port */
+    DM_F_BOUNCED        = 1u << 5,  /* ICMP: quotes a response */
+    DM_F_UNMATCHED      = 1u << 6,  /* ICMP: quotes a DNS flow never seen */
+    DM_F_TRUNCATED      = 1u << 7,  /* response: TC bit set */
+    DM_F_NO_QUESTION    = 1u << 8,  /* query without a (valid) question */
+    DM_F_SHORT_QUOTE    = 1u << 9,  /* ICMP: quote lacks the DNS header */
+    DM_F_VIA_NAT        = 1u << 10, /* ICMP: quotes the query as a NAT forwarded it */
+    DM_F_SYN            = 1u << 11, /* query role: a TCP SYN, not a DNS message */
+    DM_F_MORE           = 1u << 12, /* response: a further message of a zone transfer */
+    DM_F_WS_SAID        = 1u << 13, /* Wireshark's DNS dissector already says it repeats */
+    DM_F_GHOST          = 1u << 15  /* dropped by a read filter: never shown or linked */
+};
+
+/* Flags of a transaction. */
+enum {
+    DM_T_ANSWERED     = 1u << 0,    /* a deciding DNS response exists */
+    DM_T_RECORDS      = 1u << 1,    /* ... with answer records */
+    DM_T_TC           = 1u << 2,    /* ... with TC=1 */
+    DM_T_ICMP_QUERY   = 1u << 3,    /* an ICMP error quotes one of its queries */
+    DM_T_RESET        = 1u << 4,    /* its connection was reset by the server */
+    DM_T_WRONG_SOURCE = 1u << 5,    /* a response came from another address */
+    DM_T_NO_QUESTION  = 1u << 6,
+    DM_T_CONNECTION   = 1u << 7,    /* a TCP connection attempt (no DNS ID yet) */
+    DM_T_SLOW         = 1u << 8,
+    DM_T_LATE         = 1u << 9,
+    DM_T_SETTLED      = 1u << 10,   /* its outcome can only change by a late response */
+    DM_T_MULTI        = 1u << 11,   /* AXFR/IXFR: several response messages */
+    DM_T_EDE          = 1u << 12,   /* the deciding response carries an EDE */
+    DM_T_BOUNCED      = 1u << 13    /* an ICMP error quotes one of its responses */
 };
 
 typedef struct {
-    const char *name;           /* NULL when the message had no question */
+    const char *name;           /* presentation form ("www.example.com"), NULL if none */
     guint16 type;
     guint16 klass;
 } dm_question;
@@ -96,9 +135,15 @@ typedef struct {
     dm_flow flow;               /* oriented client -> server */
     guint16 id;
     dm_question q;
+    gboolean bad_question;      /* qdcount > 0 but the question did not parse */
+    guint8 opcode;
     guint8 rcode;               /* responses */
     guint16 ancount;            /* responses */
     gboolean tc;                /* responses: truncated */
+    gboolean ws_flagged;        /* Wireshark's DNS dissector flags it a retransmission */
+    gboolean has_ede;           /* responses: Extended DNS Error (RFC 8914) */
+    guint16 ede_code;
+    const char *ede_text;       /* may be NULL */
 } dm_dns_msg;
 
 /* One ICMP/ICMPv6 error and what its quote held. */
@@ -111,73 +156,98 @@ typedef struct {
     dm_transport transport;     /* of the quoted packet */
     dm_addr src, dst;           /* quoted packet's addresses */
     guint16 sport, dport;       /* quoted transport ports */
-    gboolean has_id;            /* the quote holds the DNS ID */
+    gboolean tcp_syn;           /* the quote is a TCP segment with SYN set */
+    gboolean has_id;            /* the quote holds the DNS header */
     guint16 id;
-    gboolean has_qr;            /* the quote holds the DNS flags */
-    gboolean qr;                /* 1 = it quotes a response */
+    gboolean qr;                /* with has_id: 1 = it quotes a response */
     dm_question q;              /* when the quote holds it */
 } dm_icmp_msg;
 
+/* A TCP segment to or from port 53 (the side with port 53 is the server). */
 typedef struct {
     guint32 frame;
     dm_time ts;
-} dm_attempt;
+    dm_flow flow;               /* oriented client -> server */
+    gboolean from_client;
+    gboolean syn, ack, rst, fin;
+} dm_tcp_seg;
 
+/* One thing dnsmon says about a frame; a frame may hold several (pipelined
+ * DNS over TCP). Items of a frame are contiguous. */
 typedef struct {
     guint32 frame;
-    dm_time ts;
-    guint8 rcode;
-    guint16 ancount;
-    guint flags;                /* DM_F_* of that response */
-} dm_response;
-
-typedef struct {
-    guint32 frame;
-    dm_time ts;
-    dm_icmp_kind kind;
-    guint8 version, type, code;
-    dm_addr reporter;
-    gboolean from_server;       /* reporter is the server the quote was sent to */
-    gboolean quotes_response;
-    dm_addr nat_server;         /* the quote's server when a NAT rewrote it; family 0 if not */
-    guint32 quoted_frame;       /* the query attempt or response it quotes; 0 if unknown */
-} dm_icmp_ref;
-
-typedef struct dm_txn dm_txn;
-struct dm_txn {
-    guint32 num;                /* 1, 2, ... in capture order */
-    dm_flow flow;
-    guint16 id;
-    dm_question q;              /* name interned in the tracker */
-    GArray *attempts;           /* dm_attempt */
-    GArray *responses;          /* dm_response, matching and mismatched */
-    GArray *icmps;              /* dm_icmp_ref */
-    gint answer;                /* index in responses of the deciding one, -1 if none */
-    dm_time last_attempt;
-    dm_txn *tcp_retry;          /* UDP txn answered with TC=1: its TCP retry */
-    dm_txn *udp_truncated;      /* TCP txn: the UDP txn whose answer was truncated */
-    GList *open_link;           /* in the tracker's queue of silent transactions */
-};
-
-/* One thing dnsmon has to say about a frame. A frame may hold several
- * (pipelined DNS over TCP). */
-typedef struct {
-    dm_role role;
-    guint flags;
-    dm_txn *txn;                /* NULL for unsolicited responses and unmatched ICMP */
-    guint attempt;              /* queries: 1-based attempt number */
-    guint index;                /* responses: index in txn->responses; ICMP: in txn->icmps */
-    /* copies for items without a transaction */
-    dm_flow flow;
-    dm_question q;
-    guint8 rcode;
-    dm_icmp_ref icmp;           /* ICMP items: also filled when unmatched */
+    guint32 txn;                /* 0 for orphans (unsolicited, unmatched) */
+    guint32 ref;                /* query, SYN: attempt number; ICMP: icmp id;
+                                   response: note id (mismatch, wrong source, unsolicited) or 0 */
+    guint16 flags;              /* DM_F_* */
+    guint8 role;                /* dm_role */
+    guint8 pad;
 } dm_item;
 
 typedef struct {
-    double timeout;             /* s: no answer after this long is unanswered */
+    guint32 frame;              /* the ICMP error's own frame */
+    guint32 item;               /* its item */
+    guint32 txn;                /* 0 when unmatched */
+    guint32 next;               /* next ICMP id of the same transaction, 0 = last */
+    guint32 quoted;             /* item it quotes (query attempt, SYN or response), 0 if not in the capture */
+    guint32 note;               /* unmatched: what the quote said */
+    guint32 reporter;           /* interned address */
+    guint32 nat_server;         /* interned address of the quote's server when a NAT rewrote it, 0 if not */
+    dm_time ts;
+    guint8 version, type, code;
+    guint8 kind;                /* dm_icmp_kind */
+    guint8 who;                 /* dm_reporter */
+    guint8 quotes_response;
+} dm_icmp;
+
+typedef struct {
+    dm_time first_ts;           /* first attempt */
+    dm_time last_ts;            /* latest attempt */
+    dm_time answer_ts;          /* the deciding response, when DM_T_ANSWERED */
+    guint32 client, server;     /* interned addresses */
+    guint32 name;               /* interned question name, 0 = none */
+    guint32 first_item, last_item;  /* first and latest attempt */
+    guint32 answer_item;        /* deciding response, 0 = none */
+    guint32 last_resp;          /* latest response item (what a bounce quotes) */
+    guint32 ext;                /* rarely needed data, 0 = none */
+    guint32 attempts;
+    guint16 client_port, server_port;
+    guint16 id, qtype, qclass;
+    guint16 flags;              /* DM_T_* */
+    guint8 rcode;               /* of the deciding response */
+    guint8 transport;           /* dm_transport */
+} dm_txn;
+
+/* What only some transactions need. */
+typedef struct {
+    guint32 wrong_item;         /* first response from the wrong address */
+    guint32 wrong_from;         /* interned address it came from */
+    guint16 wrong_port;
+    guint16 ede_code;
+    guint32 reset_item;         /* the TCP reset */
+    guint32 fallback_of;        /* TCP txn: the truncated UDP txn it retries */
+    guint32 fallback_in;        /* truncated UDP txn: its TCP retry */
+    guint32 syns;               /* SYNs of its TCP connection attempt */
+    guint32 mismatches;         /* responses with another question */
+    guint32 first_icmp, last_icmp;  /* its ICMP errors, a list through dm_icmp.next */
+    guint32 query_icmp;         /* the first one quoting a query */
+    char *ede_text;
+} dm_txn_ext;
+
+/* A response or ICMP error that needs more than its item says. */
+typedef struct {
+    dm_flow flow;               /* orphans: what the packet said */
+    guint32 name;               /* its question (mismatches, orphans) */
+    guint16 qtype;
+    guint8 rcode;
+    guint8 pad;
+} dm_note;
+
+typedef struct {
+    double timeout;             /* s: no answer this long after the last attempt is unanswered */
     double retransmit_window;   /* s: a repeat within this long is an attempt */
     double slow_threshold;      /* s: a response slower than this is slow */
+    double lookup_window;       /* s: TC fallback window (and the lookups layer's) */
 } dm_config;
 
 typedef struct dm_tracker dm_tracker;
@@ -186,47 +256,98 @@ dm_tracker *dm_tracker_new(const dm_config *cfg);
 void dm_tracker_free(dm_tracker *tr);
 const dm_config *dm_tracker_config(const dm_tracker *tr);
 
-/* Events, in capture order. Each returns the item it recorded for the frame. */
-const dm_item *dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m);
-const dm_item *dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m);
-/* Returns NULL when the ICMP error is not about DNS (nothing recorded). */
-const dm_item *dm_tracker_icmp(dm_tracker *tr, const dm_icmp_msg *m);
+/* ---- events, in capture order ------------------------------------------ */
 
-/* Per-frame results: NULL when the frame holds nothing about DNS. */
-const GPtrArray *dm_tracker_frame_items(const dm_tracker *tr, guint32 frame);
-/* TRUE once the frame was fed (so a re-dissection never feeds it twice). */
-gboolean dm_tracker_frame_seen(const dm_tracker *tr, guint32 frame);
-void dm_tracker_mark_frame(dm_tracker *tr, guint32 frame, dm_time ts);
+/* Every frame of the first pass, before its messages. A frame number fed
+ * again (a read filter dropped the frame that had it) turns the earlier
+ * frame's items into ghosts. */
+void dm_tracker_begin_frame(dm_tracker *tr, guint32 frame, dm_time ts);
+void dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m);
+void dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m);
+/* Returns FALSE when the ICMP error is not about DNS (nothing recorded). */
+gboolean dm_tracker_icmp(dm_tracker *tr, const dm_icmp_msg *m);
+void dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s);
+/* The first pass is over: the end of the capture is known. Idempotent;
+ * a later event reopens. */
+void dm_tracker_finish(dm_tracker *tr);
+gboolean dm_tracker_finished(const dm_tracker *tr);
+/* Statistics are being drawn and the capture may end here: connection
+ * attempts still waiting for an answer become transactions now (as they
+ * would at dm_tracker_finish), so a single pass counts what -2 counts. */
+void dm_tracker_flush_pending(dm_tracker *tr);
+
+/* Lifecycle of transactions, for layers above (lookups). */
+typedef enum {
+    DM_EV_NEW,                  /* a transaction was created */
+    DM_EV_ACTIVITY,             /* an attempt, response, ICMP error or reset of it, at ts */
+    DM_EV_DECIDED,              /* its deciding response came */
+    DM_EV_SETTLED,              /* it settled (or a settled one changed outcome) */
+    DM_EV_TIME,                 /* the end of capture moved to ts (txn 0) */
+    DM_EV_FINISH                /* dm_tracker_finish (txn 0) */
+} dm_event;
+typedef void (*dm_observer)(void *user, dm_event ev, guint32 txn, dm_time ts);
+void dm_tracker_observe(dm_tracker *tr, dm_observer fn, void *user);
+
+/* ---- results ------------------------------------------------------------ */
+
+/* Items of a frame (ghosts excluded): the count, and the first id. */
+guint dm_tracker_frame_items(const dm_tracker *tr, guint32 frame, guint32 *first);
+const dm_item *dm_tracker_item(const dm_tracker *tr, guint32 id);
+/* The frame of an item for a link, or 0 for a ghost or no item. */
+guint32 dm_tracker_item_frame(const dm_tracker *tr, guint32 id);
+guint32 dm_tracker_item_count(const dm_tracker *tr);
+
+guint32 dm_tracker_txn_count(const dm_tracker *tr);
+const dm_txn *dm_tracker_txn(const dm_tracker *tr, guint32 num);   /* 1-based */
+const dm_txn_ext *dm_tracker_ext(const dm_tracker *tr, const dm_txn *t);  /* NULL if none */
+const dm_icmp *dm_tracker_icmp_ref(const dm_tracker *tr, guint32 id);
+const dm_note *dm_tracker_note(const dm_tracker *tr, guint32 id);
+
+/* Interned values. */
+const char *dm_tracker_name(const dm_tracker *tr, guint32 name);   /* NULL for 0 */
+/* The case-folded id of a name: equal for names equal under RFC 4343. */
+guint32 dm_tracker_name_folded(const dm_tracker *tr, guint32 name);
+const dm_addr *dm_tracker_addr(const dm_tracker *tr, guint32 addr);
+/* The flow and question of a transaction as plain values. */
+void dm_txn_flow(const dm_tracker *tr, const dm_txn *t, dm_flow *f);
+dm_question dm_txn_question(const dm_tracker *tr, const dm_txn *t);
 
 /* Latest packet time seen: the end of capture once the first pass is over. */
 dm_time dm_tracker_end_time(const dm_tracker *tr);
-guint dm_tracker_txn_count(const dm_tracker *tr);
-dm_txn *dm_tracker_txn(const dm_tracker *tr, guint num);   /* 1-based */
 
-/* Outcome of a transaction if the capture ended at the tracker's end time. */
+/* Outcome as of the tracker's end time (final once finished). */
 dm_outcome dm_txn_outcome(const dm_tracker *tr, const dm_txn *t);
-/* The response that decides the outcome, or NULL. */
-const dm_response *dm_txn_answer(const dm_txn *t);
-/* First ICMP error that quotes one of its queries, or NULL. */
-const dm_icmp_ref *dm_txn_first_icmp_on_query(const dm_txn *t);
-/* rtt of the transaction: first query to first deciding response; FALSE if none. */
+/* What a frame shows while the first pass runs: a response decides at
+ * once; everything else is pending until the capture ends. */
+dm_outcome dm_txn_shown_outcome(const dm_tracker *tr, const dm_txn *t);
 gboolean dm_txn_rtt(const dm_txn *t, dm_time *rtt);
+/* First ICMP error quoting one of its queries, or NULL. */
+const dm_icmp *dm_txn_icmp_on_query(const dm_tracker *tr, const dm_txn *t);
 
-/* Change log: every transaction whose outcome-as-of-now may have changed is
- * appended (repeats allowed). A listener keeps a cursor into it. */
-guint dm_tracker_changes(const dm_tracker *tr, dm_txn *const **log);
+/* Settle log: transactions in the order they settled; a settled one is
+ * appended again whenever something that may change its outcome happens to
+ * it (listeners compare). Listeners keep a cursor. */
+guint32 dm_tracker_settled(const dm_tracker *tr, const guint32 **log);
 
-/* Names users see. */
+/* Memory the tracker holds, in bytes (for the benchmark). */
+gsize dm_tracker_bytes(const dm_tracker *tr);
+
+/* ---- words users see (names.c) ---------------------------------------- */
+
 const char *dm_outcome_name(dm_outcome o);
+const char *dm_outcome_text(dm_outcome o);        /* "answered", "wrong source", ... */
 gboolean dm_outcome_is_failure(dm_outcome o);
 const char *dm_icmp_kind_name(dm_icmp_kind k);
 const char *dm_icmp_kind_text(dm_icmp_kind k);    /* "port unreachable" */
 dm_icmp_kind dm_icmp_classify(guint8 version, guint8 type, guint8 code);
+/* An ICMP type dnsmon treats as a delivery error (not echo, not redirect). */
 gboolean dm_icmp_is_error(guint8 version, guint8 type);
+const char *dm_reporter_text(dm_reporter r);      /* "the server", "a router or firewall", "the client" */
 typedef struct { guint16 type; const char *name; } dm_qtype;
 const char *dm_qtype_name(guint16 type);          /* "A", "AAAA", or NULL */
 const char *dm_qtype_text(guint16 type, char *buf, gsize len);  /* the name, or "TYPE65280" */
 const dm_qtype *dm_qtypes(gsize *n);              /* every type with a name */
+const char *dm_ede_name(guint16 code);            /* "DNSSEC Bogus", or NULL */
 const char *dm_transport_name(dm_transport t);    /* "udp" / "tcp" */
 gboolean dm_addr_equal(const dm_addr *a, const dm_addr *b);
 gboolean dm_addr_is_multicast(const dm_addr *a);
@@ -234,8 +355,12 @@ gboolean dm_addr_is_multicast(const dm_addr *a);
 char *dm_addr_to_str(const dm_addr *a, char *buf, gsize len);
 /* "203.0.113.2:53" or "[2001:db8::2]:53"; g_free. */
 char *dm_endpoint_to_str(const dm_addr *a, guint16 port);
+/* "1.674 s", "12 ms", "0.4 ms"; g_free. */
+char *dm_duration_text(dm_time ns);
+/* "A yummyrecipesforme.com", or "(no question)"; g_free. */
+char *dm_question_text(const dm_question *q);
 /* "rejected: ICMP port unreachable from 203.0.113.2 (the server itself): ..." */
-char *dm_icmp_cause(const dm_txn *t, const dm_icmp_ref *ic);      /* g_free */
+char *dm_icmp_cause(const dm_tracker *tr, const dm_txn *t, const dm_icmp *ic);   /* g_free */
 
 G_END_DECLS
 

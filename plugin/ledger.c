@@ -2,18 +2,34 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <string.h>
+
 #include "dnsmon_ledger.h"
 
+/* One byte per transaction or lookup: SEEN, and the counted outcome + 1
+ * (0 = not counted). */
+#define SEEN 0x80
+#define COUNTED 0x7f
+
+typedef struct {
+    GByteArray *state;
+    guint32 cursor;             /* into the settle log */
+} book;
+
 struct dm_ledger {
-    GArray *counted;            /* gint8 per transaction number, DM_NOT_COUNTED if not */
-    guint cursor;               /* into the tracker's change log */
+    book txns, lookups;
+    /* SYN items seen before their connection attempt became a transaction
+     * (it does when it fails, later): they make it seen then. */
+    GHashTable *early_syns;
 };
 
 dm_ledger *
 dm_ledger_new(void)
 {
     dm_ledger *l = g_new0(dm_ledger, 1);
-    l->counted = g_array_new(FALSE, FALSE, sizeof(gint8));
+    l->txns.state = g_byte_array_new();
+    l->lookups.state = g_byte_array_new();
+    l->early_syns = g_hash_table_new(g_direct_hash, g_direct_equal);
     return l;
 }
 
@@ -22,50 +38,136 @@ dm_ledger_free(dm_ledger *l)
 {
     if (!l)
         return;
-    g_array_free(l->counted, TRUE);
+    g_byte_array_free(l->txns.state, TRUE);
+    g_byte_array_free(l->lookups.state, TRUE);
+    g_hash_table_destroy(l->early_syns);
     g_free(l);
 }
 
 void
 dm_ledger_reset(dm_ledger *l)
 {
-    g_array_set_size(l->counted, 0);
-    l->cursor = 0;
+    g_byte_array_set_size(l->txns.state, 0);
+    g_byte_array_set_size(l->lookups.state, 0);
+    l->txns.cursor = l->lookups.cursor = 0;
+    g_hash_table_remove_all(l->early_syns);
+}
+
+static guint8 *
+slot(book *b, guint32 id)
+{
+    if (b->state->len < id) {
+        guint old = b->state->len;
+        g_byte_array_set_size(b->state, id);
+        memset(b->state->data + old, 0, id - old);
+    }
+    return &b->state->data[id - 1];
+}
+
+static int
+counted(const book *b, guint32 id)
+{
+    if (!id || id > b->state->len)
+        return DM_NOT_COUNTED;
+    guint8 v = b->state->data[id - 1] & COUNTED;
+    return v ? v - 1 : DM_NOT_COUNTED;
 }
 
 int
-dm_ledger_counted(const dm_ledger *l, const dm_txn *t)
+dm_ledger_counted(const dm_ledger *l, guint32 txn)
 {
-    if (!t || t->num > l->counted->len)
-        return DM_NOT_COUNTED;
-    return g_array_index(l->counted, gint8, t->num - 1);
+    return counted(&l->txns, txn);
+}
+
+int
+dm_ledger_lookup_counted(const dm_ledger *l, guint32 lookup)
+{
+    return counted(&l->lookups, lookup);
+}
+
+gboolean
+dm_ledger_seen(const dm_ledger *l, guint32 txn)
+{
+    return txn && txn <= l->txns.state->len && (l->txns.state->data[txn - 1] & SEEN);
+}
+
+/* Count (or move) id under now, if it was seen. */
+static void
+count(book *b, guint32 id, int now, void (*fn)(void *, guint32, int, int), void *user)
+{
+    guint8 *s = slot(b, id);
+    if (!(*s & SEEN))
+        return;
+    int old = (*s & COUNTED) ? (*s & COUNTED) - 1 : DM_NOT_COUNTED;
+    if (old == now)
+        return;
+    *s = (guint8)(SEEN | (now + 1));
+    if (fn)
+        fn(user, id, old, now);
 }
 
 static void
-recount(dm_ledger *l, const dm_tracker *tr, const dm_txn *t, gboolean first, dm_ledger_fn fn,
-        void *user)
+txn_count(dm_ledger *l, const dm_tracker *tr, guint32 id, const dm_ledger_fns *fns, void *user)
 {
-    while (l->counted->len < t->num) {
-        gint8 none = DM_NOT_COUNTED;
-        g_array_append_val(l->counted, none);
-    }
-    gint8 *slot = &g_array_index(l->counted, gint8, t->num - 1);
-    if (*slot == DM_NOT_COUNTED && !first)
-        return;             /* none of its frames reached this listener yet */
-    dm_outcome now = dm_txn_outcome(tr, t);
-    int old = *slot;
-    *slot = (gint8)now;
-    fn(user, t, old, now);
+    const dm_txn *t = dm_tracker_txn(tr, id);
+    if ((t->flags & DM_T_CONNECTION) && g_hash_table_size(l->early_syns) &&
+        (g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(t->first_item)) ||
+         g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(t->last_item))))
+        *slot(&l->txns, id) |= SEEN;
+    count(&l->txns, id, (int)dm_txn_outcome(tr, dm_tracker_txn(tr, id)), fns->txn, user);
+}
+
+static void
+lookup_count(dm_ledger *l, const dm_lookups *ls, guint32 id, const dm_ledger_fns *fns,
+             void *user)
+{
+    count(&l->lookups, id, (int)dm_lookup_outcome_of(ls, dm_lookups_get(ls, id)), fns->lookup,
+          user);
 }
 
 void
-dm_ledger_update(dm_ledger *l, const dm_tracker *tr, const dm_txn *t, dm_ledger_fn fn,
-                 void *user)
+dm_ledger_update(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls, guint32 item,
+                 const dm_ledger_fns *fns, void *user)
 {
-    if (t && dm_ledger_counted(l, t) == DM_NOT_COUNTED)
-        recount(l, tr, t, TRUE, fn, user);
-    dm_txn *const *log;
-    guint n = dm_tracker_changes(tr, &log);
-    for (; l->cursor < n; l->cursor++)
-        recount(l, tr, log[l->cursor], FALSE, fn, user);
+    const dm_item *it = dm_tracker_item(tr, item);
+    guint32 txn = it ? it->txn : 0;
+    if (it && !txn && (it->flags & DM_F_SYN))
+        g_hash_table_add(l->early_syns, GUINT_TO_POINTER(item));
+    if (txn) {
+        guint8 *s = slot(&l->txns, txn);
+        if (!(*s & SEEN)) {
+            *s |= SEEN;
+            if (dm_tracker_txn(tr, txn)->flags & DM_T_SETTLED)
+                txn_count(l, tr, txn, fns, user);
+        }
+        guint32 lk = dm_lookups_of(ls, txn);
+        if (lk) {
+            s = slot(&l->lookups, lk);
+            if (!(*s & SEEN)) {
+                *s |= SEEN;
+                if (dm_lookups_get(ls, lk)->settled)
+                    lookup_count(l, ls, lk, fns, user);
+            }
+        }
+    }
+    const guint32 *log;
+    guint32 n = dm_tracker_settled(tr, &log);
+    for (; l->txns.cursor < n; l->txns.cursor++)
+        txn_count(l, tr, log[l->txns.cursor], fns, user);
+    n = dm_lookups_settled(ls, &log);
+    for (; l->lookups.cursor < n; l->lookups.cursor++)
+        lookup_count(l, ls, log[l->lookups.cursor], fns, user);
+}
+
+void
+dm_ledger_flush(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls,
+                const dm_ledger_fns *fns, void *user)
+{
+    dm_ledger_update(l, tr, ls, 0, fns, user);
+    for (guint32 id = 1; id <= l->txns.state->len; id++)
+        if ((l->txns.state->data[id - 1] & SEEN) && !(l->txns.state->data[id - 1] & COUNTED))
+            txn_count(l, tr, id, fns, user);
+    for (guint32 id = 1; id <= l->lookups.state->len; id++)
+        if ((l->lookups.state->data[id - 1] & SEEN) && !(l->lookups.state->data[id - 1] & COUNTED))
+            lookup_count(l, ls, id, fns, user);
 }

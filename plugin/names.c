@@ -9,29 +9,90 @@
 
 #include "dnsmon_tracker.h"
 
-static const char *const outcome_names[DM_OUTCOME_COUNT] = {
-    [DM_OUTCOME_PENDING] = "pending",
-    [DM_OUTCOME_ANSWERED] = "answered",
-    [DM_OUTCOME_NODATA] = "nodata",
-    [DM_OUTCOME_NXDOMAIN] = "nxdomain",
-    [DM_OUTCOME_SERVFAIL] = "servfail",
-    [DM_OUTCOME_REFUSED] = "refused",
-    [DM_OUTCOME_ERROR] = "error",
-    [DM_OUTCOME_REJECTED] = "rejected",
-    [DM_OUTCOME_INCOMPLETE] = "incomplete",
-    [DM_OUTCOME_UNANSWERED] = "unanswered",
+static const struct {
+    const char *name;       /* field value, filter value */
+    const char *text;       /* in words */
+} outcomes[DM_OUTCOME_COUNT] = {
+    [DM_OUTCOME_PENDING] = { "pending", "pending (not known yet)" },
+    [DM_OUTCOME_ANSWERED] = { "answered", "answered" },
+    [DM_OUTCOME_NODATA] = { "nodata", "no data (NOERROR, no answer records)" },
+    [DM_OUTCOME_TRUNCATED] = { "truncated", "truncated (TC=1: retry over TCP)" },
+    [DM_OUTCOME_NXDOMAIN] = { "nxdomain", "no such name (NXDOMAIN)" },
+    [DM_OUTCOME_SERVFAIL] = { "servfail", "server failure (SERVFAIL)" },
+    [DM_OUTCOME_REFUSED] = { "refused", "refused (REFUSED)" },
+    [DM_OUTCOME_ERROR] = { "error", "error response code" },
+    [DM_OUTCOME_REJECTED] = { "rejected", "rejected (ICMP error or TCP reset)" },
+    [DM_OUTCOME_WRONG_SOURCE] = { "wrong_source", "answered from the wrong address" },
+    [DM_OUTCOME_INCOMPLETE] = { "incomplete", "incomplete (capture ended first)" },
+    [DM_OUTCOME_UNANSWERED] = { "unanswered", "unanswered" },
 };
 
 const char *
 dm_outcome_name(dm_outcome o)
 {
-    return (o < DM_OUTCOME_COUNT) ? outcome_names[o] : "?";
+    return (o < DM_OUTCOME_COUNT) ? outcomes[o].name : "?";
+}
+
+const char *
+dm_outcome_text(dm_outcome o)
+{
+    return (o < DM_OUTCOME_COUNT) ? outcomes[o].text : "?";
 }
 
 gboolean
 dm_outcome_is_failure(dm_outcome o)
 {
-    return o != DM_OUTCOME_ANSWERED && o != DM_OUTCOME_NODATA && o != DM_OUTCOME_PENDING;
+    return o != DM_OUTCOME_ANSWERED && o != DM_OUTCOME_NODATA && o != DM_OUTCOME_TRUNCATED &&
+           o != DM_OUTCOME_PENDING;
+}
+
+const char *
+dm_reporter_text(dm_reporter r)
+{
+    switch (r) {
+    case DM_REPORTER_SERVER: return "the server";
+    case DM_REPORTER_CLIENT: return "the client";
+    default: return "a router or firewall";
+    }
+}
+
+/* Extended DNS Error info codes (RFC 8914, IANA registry). */
+static const char *const ede_names[] = {
+    "Other Error", "Unsupported DNSKEY Algorithm", "Unsupported DS Digest Type",
+    "Stale Answer", "Forged Answer", "DNSSEC Indeterminate", "DNSSEC Bogus",
+    "Signature Expired", "Signature Not Yet Valid", "DNSKEY Missing", "RRSIGs Missing",
+    "No Zone Key Bit Set", "NSEC Missing", "Cached Error", "Not Ready", "Blocked",
+    "Censored", "Filtered", "Prohibited", "Stale NXDOMAIN Answer", "Not Authoritative",
+    "Not Supported", "No Reachable Authority", "Network Error", "Invalid Data",
+    "Signature Expired before Valid", "Too Early", "Unsupported NSEC3 Iterations Value",
+    "Unable to conform to policy", "Synthesized", "Invalid Query Type",
+};
+
+const char *
+dm_ede_name(guint16 code)
+{
+    return code < G_N_ELEMENTS(ede_names) ? ede_names[code] : NULL;
+}
+
+char *
+dm_duration_text(dm_time ns)
+{
+    double s = (double)ns / 1e9;
+    if (s >= 1.0)
+        return g_strdup_printf("%.3f s", s);
+    if (s >= 0.001)
+        return g_strdup_printf("%.0f ms", s * 1e3);
+    return g_strdup_printf("%.1f ms", s * 1e3);
+}
+
+char *
+dm_question_text(const dm_question *q)
+{
+    char b[16];
+    if (!q->name)
+        return g_strdup("(no question)");
+    return g_strdup_printf("%s %s", dm_qtype_text(q->type, b, sizeof b),
+                           *q->name ? q->name : "<Root>");
 }
 
 static const struct {
@@ -143,22 +204,24 @@ dm_endpoint_to_str(const dm_addr *a, guint16 port)
 }
 
 char *
-dm_icmp_cause(const dm_txn *t, const dm_icmp_ref *ic)
+dm_icmp_cause(const dm_tracker *tr, const dm_txn *t, const dm_icmp *ic)
 {
     char rep[48], srv[48];
-    dm_addr_to_str(&ic->reporter, rep, sizeof rep);
-    dm_addr_to_str(&t->flow.server, srv, sizeof srv);
-    char *who = !ic->from_server ? g_strdup("a router or firewall on the path")
-              : ic->nat_server.family ? g_strdup_printf("the server that %s forwarded the query to", srv)
+    dm_addr_to_str(dm_tracker_addr(tr, ic->reporter), rep, sizeof rep);
+    dm_addr_to_str(dm_tracker_addr(tr, t->server), srv, sizeof srv);
+    gboolean from_server = ic->who == DM_REPORTER_SERVER;
+    const char *tp = dm_transport_name((dm_transport)t->transport);
+    char *who = ic->who == DM_REPORTER_CLIENT ? g_strdup("the client itself")
+              : !from_server ? g_strdup("a router or firewall on the path")
+              : ic->nat_server ? g_strdup_printf("the server that %s forwarded the query to", srv)
               : g_strdup("the server itself");
     const char *why;
     char *owned = NULL;
     if (ic->kind == DM_ICMP_PORT_UNREACHABLE)
-        why = owned = ic->from_server
-            ? g_strdup_printf("no DNS service listening on %s/%u",
-                              dm_transport_name(t->flow.transport), t->flow.server_port)
-            : g_strdup_printf("%s/%u is refused on the way (a firewall rejecting it)",
-                              dm_transport_name(t->flow.transport), t->flow.server_port);
+        why = owned = from_server
+            ? g_strdup_printf("no DNS service listening on %s/%u", tp, t->server_port)
+            : g_strdup_printf("%s/%u is refused on the way (a firewall rejecting it)", tp,
+                              t->server_port);
     else
         why = icmp_kinds[ic->kind < DM_ICMP_KIND_COUNT ? ic->kind : DM_ICMP_OTHER].meaning;
     char *s = g_strdup_printf("ICMP%s %s from %s (%s): %s", ic->version == 6 ? "v6" : "",

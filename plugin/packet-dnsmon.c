@@ -1,5 +1,5 @@
 /* packet-dnsmon.c — the DNSMON protocol: registration, preferences, the
- * per-file tracker and the post-dissector itself.
+ * per-file tracker and lookups, and the post-dissector itself.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -8,21 +8,39 @@
 
 #include "dnsmon_compat.h"
 #include "dnsmon_glue.h"
+#include "dnsmon_gui.h"
 
 static int proto_dnsmon = -1;
 static dissector_handle_t dnsmon_handle;
 static dm_tracker *tracker;
+static dm_lookups *lookups;
 
 /* Preferences (SPEC.md "Preferences"). */
 static guint pref_timeout = 5;                  /* s */
 static guint pref_retransmit_window = 5;        /* s */
 static guint pref_slow_threshold = 500;         /* ms */
+static guint pref_lookup_window = 5;            /* s */
 dm_pref_bool dnsmon_pref_ignore_multicast = TRUE;
 
 dm_tracker *
 dnsmon_tracker(void)
 {
     return tracker;
+}
+
+dm_lookups *
+dnsmon_lookups(void)
+{
+    return lookups;
+}
+
+static void
+dnsmon_cleanup(void)
+{
+    dm_lookups_free(lookups);
+    lookups = NULL;
+    dm_tracker_free(tracker);
+    tracker = NULL;
 }
 
 /* A new capture file (or a redissection after a preference change). */
@@ -33,15 +51,20 @@ dnsmon_init(void)
     cfg.timeout = pref_timeout;
     cfg.retransmit_window = pref_retransmit_window;
     cfg.slow_threshold = pref_slow_threshold / 1000.0;
-    dm_tracker_free(tracker);
+    cfg.lookup_window = pref_lookup_window;
+    dnsmon_cleanup();
     tracker = dm_tracker_new(&cfg);
+    lookups = dm_lookups_new(tracker, cfg.lookup_window);
 }
 
+/* The first, sequential pass over the file is over: the end of the capture
+ * is known, every verdict is final from now on. */
 static void
-dnsmon_cleanup(void)
+dnsmon_first_pass_done(void)
 {
-    dm_tracker_free(tracker);
-    tracker = NULL;
+    if (tracker)
+        dm_tracker_finish(tracker);
+    dnsmon_gui_first_pass_done();   /* the packet list shows the final verdicts */
 }
 
 static int
@@ -49,10 +72,10 @@ dissect_dnsmon(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _
 {
     if (!tracker)
         dnsmon_init();
-    /* Other dissectors' fields exist only on the first pass: feed then. */
-    if (!PINFO_FD_VISITED(pinfo) && !dm_tracker_frame_seen(tracker, pinfo->num))
+    /* Other dissectors' items exist only on the first pass: feed then. */
+    if (!PINFO_FD_VISITED(pinfo))
         dnsmon_feed_frame(tracker, pinfo, tree);
-    dnsmon_render_frame(tracker, tvb, pinfo, tree);
+    dnsmon_render_frame(tracker, lookups, tvb, pinfo, tree);
     dnsmon_taps_queue(tracker, pinfo);
     return 0;
 }
@@ -76,11 +99,17 @@ proto_register_dnsmon(void)
     prefs_register_bool_preference(m, "ignore_multicast", "Ignore multicast DNS",
         "Leave mDNS (5353) and LLMNR (5355) traffic and queries to multicast groups alone: "
         "nobody is expected to answer them", &dnsmon_pref_ignore_multicast);
+    prefs_register_uint_preference(m, "lookup_window", "Lookup window (s)",
+        "A transaction with the same client and question that starts at most this long "
+        "after the previous one of a lookup ended belongs to that lookup (retries, other "
+        "servers, TCP fallback)", 10, &pref_lookup_window);
 
     dnsmon_handle = register_dissector("dnsmon", dissect_dnsmon, proto_dnsmon);
     register_init_routine(dnsmon_init);
     register_cleanup_routine(dnsmon_cleanup);
+    register_postseq_cleanup_routine(dnsmon_first_pass_done);
     dnsmon_taps_register();
+    dnsmon_gui_register();
 }
 
 void

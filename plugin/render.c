@@ -1,9 +1,16 @@
 /* render.c — dnsmon's fields and expert info (SPEC.md "Fields" and
- * "Expert info"), drawn from the tracker's results on every pass.
+ * "Expert info"), drawn from the tracker and the lookups on every pass.
  *
- * On the first pass a query's fate is not known yet: it says "pending", and
- * only what is already known is linked. On later passes (tshark -2, the GUI)
- * every frame carries the final outcome.
+ * While the first pass runs (tshark without -2, a live capture, a file
+ * loading in the GUI) nothing that a later frame can change is said: a
+ * transaction shows the outcome its response decided, or "pending". Once the
+ * first pass is over every frame carries its final outcome, whatever order
+ * frames are redissected in.
+ *
+ * Severities follow Wireshark's scale (README.expert): a transaction or
+ * lookup that failed is a warning; what is worth knowing but not a failure
+ * is a note; the end of the capture cutting a transaction short is chat.
+ * Errors are left to malformed packets.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,6 +21,10 @@
 
 #include "dnsmon_compat.h"
 #include "dnsmon_glue.h"
+
+/* At most this many links of one kind on a frame (an ICMP storm on one
+ * transaction must not make each redissection walk all of it). */
+#define MAX_LINKS 32
 
 static int proto_dnsmon = -1;
 static int hf_txn = -1;
@@ -28,23 +39,38 @@ static int hf_query_in = -1;
 static int hf_response_in = -1;
 static int hf_icmp_in = -1;
 static int hf_rtt = -1;
+static int hf_rtt_ms = -1;
 static int hf_client = -1;
 static int hf_client6 = -1;
+static int hf_client_port = -1;
 static int hf_server = -1;
 static int hf_server6 = -1;
 static int hf_server_port = -1;
-static int hf_client_port = -1;
 static int hf_transport = -1;
 static int hf_qname = -1;
 static int hf_qtype = -1;
 static int hf_truncated = -1;
-static int hf_tcp_retry_in = -1;
-static int hf_truncated_udp_in = -1;
 static int hf_icmp_kind = -1;
 static int hf_icmp_reporter = -1;
 static int hf_icmp_reporter6 = -1;
 static int hf_icmp_from_server = -1;
+static int hf_icmp_from_client = -1;
 static int hf_icmp_quotes = -1;
+static int hf_wrong_source = -1;
+static int hf_answered_from = -1;
+static int hf_answered_from6 = -1;
+static int hf_tcp_syn = -1;
+static int hf_tcp_reset = -1;
+static int hf_fallback_of = -1;
+static int hf_fallback_in = -1;
+static int hf_ede = -1;
+static int hf_ede_text = -1;
+static int hf_lookup = -1;
+static int hf_lookup_outcome = -1;
+static int hf_lookup_txns = -1;
+static int hf_lookup_servers = -1;
+static int hf_lookup_delay = -1;
+static int hf_lookup_delay_ms = -1;
 
 static gint ett_dnsmon = -1;
 
@@ -63,6 +89,11 @@ static expert_field ei_duplicate = EI_INIT;
 static expert_field ei_unsolicited = EI_INIT;
 static expert_field ei_mismatch = EI_INIT;
 static expert_field ei_incomplete = EI_INIT;
+static expert_field ei_wrong_source = EI_INIT;
+static expert_field ei_tcp_reset = EI_INIT;
+static expert_field ei_tcp_fallback_failed = EI_INIT;
+static expert_field ei_lookup_failed = EI_INIT;
+static expert_field ei_lookup_recovered = EI_INIT;
 static expert_field ei_icmp_unmatched = EI_INIT;
 static expert_field ei_no_question = EI_INIT;
 
@@ -89,100 +120,133 @@ qtype_vals(void)
 #define ADDR_FIELD(hf4, hf6, name, abbr, blurb)                                        \
     { &hf4, { name, abbr, FT_IPv4, BASE_NONE, NULL, 0x0, blurb, HFILL } },              \
     { &hf6, { name " (IPv6)", abbr "6", FT_IPv6, BASE_NONE, NULL, 0x0, blurb, HFILL } }
+#define FLAG(hf, name, abbr, blurb) \
+    { &hf, { name, abbr, FT_BOOLEAN, BASE_NONE, NULL, 0x0, blurb, HFILL } }
+#define UINT(hf, name, abbr, blurb) \
+    { &hf, { name, abbr, FT_UINT32, BASE_DEC, NULL, 0x0, blurb, HFILL } }
+#define TEXT(hf, name, abbr, blurb) \
+    { &hf, { name, abbr, FT_STRING, BASE_NONE, NULL, 0x0, blurb, HFILL } }
+#define LINK(hf, name, abbr, kind, blurb) \
+    { &hf, { name, abbr, FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(kind), 0x0, blurb, HFILL } }
+#define EXPERT(ei, abbr, group, sev, summary) \
+    { &ei, { "dnsmon.expert." abbr, group, sev, summary, EXPFILL } }
 
 void
 dnsmon_render_register(int proto)
 {
     static hf_register_info hf[] = {
-        { &hf_txn, { "Transaction", "dnsmon.txn", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "DNS transaction number, in capture order", HFILL } },
-        { &hf_outcome, { "Outcome", "dnsmon.outcome", FT_STRING, BASE_NONE, NULL, 0x0,
-            "answered, nodata, nxdomain, servfail, refused, error, rejected, incomplete, "
-            "unanswered or pending", HFILL } },
-        { &hf_failed, { "Failed", "dnsmon.failed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-            "Present when the outcome is a failure (not answered, nodata or pending)", HFILL } },
-        { &hf_unanswered, { "Unanswered", "dnsmon.unanswered", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-            "Present when nothing answered the transaction", HFILL } },
-        { &hf_rejected, { "Rejected", "dnsmon.rejected", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-            "Present when an ICMP error answered the transaction", HFILL } },
-        { &hf_attempt, { "Attempt", "dnsmon.attempt", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "This query's attempt number in its transaction", HFILL } },
-        { &hf_attempts, { "Attempts", "dnsmon.attempts", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "Queries sent in the transaction", HFILL } },
-        { &hf_retransmission, { "Retransmission", "dnsmon.retransmission", FT_BOOLEAN,
-            BASE_NONE, NULL, 0x0, "Present on attempts 2, 3, ...", HFILL } },
-        { &hf_query_in, { "Query in", "dnsmon.query_in", FT_FRAMENUM, BASE_NONE,
-            FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0, "The query this frame refers to", HFILL } },
-        { &hf_response_in, { "Response in", "dnsmon.response_in", FT_FRAMENUM, BASE_NONE,
-            FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0, "The response that answered", HFILL } },
-        { &hf_icmp_in, { "ICMP error in", "dnsmon.icmp_in", FT_FRAMENUM, BASE_NONE,
-            FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0, "An ICMP error about this packet", HFILL } },
+        UINT(hf_txn, "Transaction", "dnsmon.txn", "DNS transaction number, in capture order"),
+        TEXT(hf_outcome, "Outcome", "dnsmon.outcome",
+             "answered, nodata, truncated, nxdomain, servfail, refused, error, rejected, "
+             "wrong_source, incomplete, unanswered or pending"),
+        FLAG(hf_failed, "Failed", "dnsmon.failed",
+             "Present when the outcome is a failure (not answered, nodata, truncated or pending)"),
+        FLAG(hf_unanswered, "Unanswered", "dnsmon.unanswered",
+             "Present when nothing answered the transaction"),
+        FLAG(hf_rejected, "Rejected", "dnsmon.rejected",
+             "Present when an ICMP error or a TCP reset refused the transaction"),
+        UINT(hf_attempt, "Attempt", "dnsmon.attempt", "This query's attempt number"),
+        UINT(hf_attempts, "Attempts", "dnsmon.attempts", "Queries sent in the transaction"),
+        FLAG(hf_retransmission, "Retransmission", "dnsmon.retransmission",
+             "Present on attempts 2, 3, ..."),
+        LINK(hf_query_in, "Query in", "dnsmon.query_in", FT_FRAMENUM_REQUEST,
+             "The query this frame refers to"),
+        LINK(hf_response_in, "Response in", "dnsmon.response_in", FT_FRAMENUM_RESPONSE,
+             "The response that decided the outcome"),
+        LINK(hf_icmp_in, "ICMP error in", "dnsmon.icmp_in", FT_FRAMENUM_RESPONSE,
+             "An ICMP error about this packet"),
         { &hf_rtt, { "Response time", "dnsmon.rtt", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
-            "From the first query to the first response", HFILL } },
+            "From the first query to the deciding response", HFILL } },
+        { &hf_rtt_ms, { "Response time (ms)", "dnsmon.rtt_ms", FT_DOUBLE, BASE_NONE, NULL, 0x0,
+            "dnsmon.rtt as a number of milliseconds (for log stores)", HFILL } },
         ADDR_FIELD(hf_client, hf_client6, "Client", "dnsmon.client", "Who asked"),
-        ADDR_FIELD(hf_server, hf_server6, "Server", "dnsmon.server", "Who was asked"),
         { &hf_client_port, { "Client port", "dnsmon.client_port", FT_UINT16, BASE_DEC, NULL,
             0x0, NULL, HFILL } },
+        ADDR_FIELD(hf_server, hf_server6, "Server", "dnsmon.server", "Who was asked"),
         { &hf_server_port, { "Server port", "dnsmon.server_port", FT_UINT16, BASE_DEC, NULL,
             0x0, NULL, HFILL } },
-        { &hf_transport, { "Transport", "dnsmon.transport", FT_STRING, BASE_NONE, NULL, 0x0,
-            "udp or tcp", HFILL } },
-        { &hf_qname, { "Name", "dnsmon.qname", FT_STRING, BASE_NONE, NULL, 0x0,
-            "The question's name", HFILL } },
+        TEXT(hf_transport, "Transport", "dnsmon.transport", "udp or tcp"),
+        TEXT(hf_qname, "Name", "dnsmon.qname", "The question's name"),
         { &hf_qtype, { "Type", "dnsmon.qtype", FT_UINT16, BASE_DEC, NULL, 0x0,
             "The question's type", HFILL } },
-        { &hf_truncated, { "Truncated", "dnsmon.truncated", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-            "The answer had TC=1: the client must retry over TCP", HFILL } },
-        { &hf_tcp_retry_in, { "Retried over TCP in", "dnsmon.tcp_retry_in", FT_FRAMENUM,
-            BASE_NONE, NULL, 0x0, "The TCP query that retried this truncated answer", HFILL } },
-        { &hf_truncated_udp_in, { "Truncated UDP answer in", "dnsmon.truncated_udp_in",
-            FT_FRAMENUM, BASE_NONE, NULL, 0x0, "The UDP answer with TC=1 this retries", HFILL } },
-        { &hf_icmp_kind, { "ICMP error kind", "dnsmon.icmp.kind", FT_STRING, BASE_NONE, NULL,
-            0x0, "port_unreachable, host_unreachable, net_unreachable, admin_prohibited, "
-            "ttl_exceeded, frag_needed or other", HFILL } },
+        FLAG(hf_truncated, "Truncated", "dnsmon.truncated",
+             "The answer had TC=1: the client must retry over TCP"),
+        TEXT(hf_icmp_kind, "ICMP error kind", "dnsmon.icmp.kind",
+             "port_unreachable, host_unreachable, net_unreachable, admin_prohibited, "
+             "ttl_exceeded, frag_needed or other"),
         ADDR_FIELD(hf_icmp_reporter, hf_icmp_reporter6, "ICMP reporter", "dnsmon.icmp.reporter",
                    "Who sent the ICMP error"),
-        { &hf_icmp_from_server, { "ICMP from the server", "dnsmon.icmp.from_server",
-            FT_BOOLEAN, BASE_NONE, NULL, 0x0, "The server's own host sent the error", HFILL } },
-        { &hf_icmp_quotes, { "ICMP quotes", "dnsmon.icmp.quotes", FT_STRING, BASE_NONE, NULL,
-            0x0, "query or response", HFILL } },
+        FLAG(hf_icmp_from_server, "ICMP from the server", "dnsmon.icmp.from_server",
+             "Present when the server's own host sent the error"),
+        FLAG(hf_icmp_from_client, "ICMP from the client", "dnsmon.icmp.from_client",
+             "Present when the client itself sent the error (a response reached a closed port)"),
+        TEXT(hf_icmp_quotes, "ICMP quotes", "dnsmon.icmp.quotes", "query or response"),
+        FLAG(hf_wrong_source, "Answered from the wrong address", "dnsmon.wrong_source",
+             "A response came from another address or port than the query went to"),
+        ADDR_FIELD(hf_answered_from, hf_answered_from6, "Answered from", "dnsmon.answered_from",
+                   "The address the wrong-source response came from"),
+        FLAG(hf_tcp_syn, "TCP connection attempt", "dnsmon.tcp.syn",
+             "Present on the SYNs of a TCP connection attempt to port 53"),
+        FLAG(hf_tcp_reset, "TCP reset", "dnsmon.tcp.reset",
+             "Present when the server reset the transaction's TCP connection"),
+        LINK(hf_fallback_of, "TCP fallback of", "dnsmon.tcp.fallback_of", FT_FRAMENUM_RESPONSE,
+             "The truncated UDP answer this TCP transaction retries"),
+        LINK(hf_fallback_in, "TCP fallback in", "dnsmon.tcp.fallback_in", FT_FRAMENUM_REQUEST,
+             "The TCP retry of this truncated answer"),
+        { &hf_ede, { "Extended DNS Error", "dnsmon.ede", FT_UINT16, BASE_DEC, NULL, 0x0,
+            "EDE info code (RFC 8914) of the deciding response", HFILL } },
+        TEXT(hf_ede_text, "Extended DNS Error text", "dnsmon.ede.text",
+             "The EDE's name and extra text"),
+        UINT(hf_lookup, "Lookup", "dnsmon.lookup",
+             "Lookup number: one client asking one question, across retries, servers and TCP"),
+        TEXT(hf_lookup_outcome, "Lookup outcome", "dnsmon.lookup.outcome",
+             "resolved, recovered, failed, incomplete or pending"),
+        UINT(hf_lookup_txns, "Lookup transactions", "dnsmon.lookup.txns",
+             "Transactions in the lookup"),
+        UINT(hf_lookup_servers, "Lookup servers", "dnsmon.lookup.servers",
+             "Distinct servers the lookup tried"),
+        { &hf_lookup_delay, { "Lookup delay", "dnsmon.lookup.delay", FT_RELATIVE_TIME,
+            BASE_NONE, NULL, 0x0, "First query of the lookup to its definitive answer", HFILL } },
+        { &hf_lookup_delay_ms, { "Lookup delay (ms)", "dnsmon.lookup.delay_ms", FT_DOUBLE,
+            BASE_NONE, NULL, 0x0, "dnsmon.lookup.delay as a number of milliseconds", HFILL } },
     };
     static gint *ett[] = { &ett_dnsmon };
     static ei_register_info ei[] = {
-        { &ei_rejected, { "dnsmon.expert.rejected", PI_RESPONSE_CODE, PI_ERROR,
-            "Query rejected by an ICMP error", EXPFILL } },
-        { &ei_icmp_error, { "dnsmon.expert.icmp_error", PI_RESPONSE_CODE, PI_ERROR,
-            "ICMP error about a DNS query", EXPFILL } },
-        { &ei_unanswered, { "dnsmon.expert.unanswered", PI_SEQUENCE, PI_WARN,
-            "DNS query never answered", EXPFILL } },
-        { &ei_servfail, { "dnsmon.expert.servfail", PI_RESPONSE_CODE, PI_WARN,
-            "Server failure", EXPFILL } },
-        { &ei_refused, { "dnsmon.expert.refused", PI_RESPONSE_CODE, PI_WARN,
-            "Query refused", EXPFILL } },
-        { &ei_error_rcode, { "dnsmon.expert.error_rcode", PI_RESPONSE_CODE, PI_WARN,
-            "Error response code", EXPFILL } },
-        { &ei_nxdomain, { "dnsmon.expert.nxdomain", PI_RESPONSE_CODE, PI_NOTE,
-            "Name does not exist", EXPFILL } },
-        { &ei_retransmission, { "dnsmon.expert.retransmission", PI_SEQUENCE, PI_NOTE,
-            "DNS query retransmission", EXPFILL } },
-        { &ei_slow, { "dnsmon.expert.slow", PI_SEQUENCE, PI_NOTE,
-            "Slow DNS response", EXPFILL } },
-        { &ei_late, { "dnsmon.expert.late", PI_SEQUENCE, PI_WARN,
-            "DNS response after the timeout", EXPFILL } },
-        { &ei_bounced, { "dnsmon.expert.bounced", PI_SEQUENCE, PI_WARN,
-            "DNS response bounced: the client had given up", EXPFILL } },
-        { &ei_duplicate, { "dnsmon.expert.duplicate_response", PI_SEQUENCE, PI_NOTE,
-            "Duplicate DNS response", EXPFILL } },
-        { &ei_unsolicited, { "dnsmon.expert.unsolicited", PI_SEQUENCE, PI_WARN,
-            "DNS response without a query", EXPFILL } },
-        { &ei_mismatch, { "dnsmon.expert.question_mismatch", PI_SECURITY, PI_WARN,
-            "DNS response question differs from the query's", EXPFILL } },
-        { &ei_incomplete, { "dnsmon.expert.incomplete", PI_SEQUENCE, PI_CHAT,
-            "Capture ended before the timeout", EXPFILL } },
-        { &ei_icmp_unmatched, { "dnsmon.expert.icmp_unmatched", PI_SEQUENCE, PI_NOTE,
-            "ICMP error about DNS traffic not in this capture", EXPFILL } },
-        { &ei_no_question, { "dnsmon.expert.no_question", PI_MALFORMED, PI_NOTE,
-            "DNS query without a question", EXPFILL } },
+        EXPERT(ei_rejected, "rejected", PI_RESPONSE_CODE, PI_WARN,
+               "Query rejected by an ICMP error or a TCP reset"),
+        EXPERT(ei_icmp_error, "icmp_error", PI_RESPONSE_CODE, PI_WARN,
+               "ICMP error about a DNS query"),
+        EXPERT(ei_unanswered, "unanswered", PI_SEQUENCE, PI_WARN, "DNS query never answered"),
+        EXPERT(ei_servfail, "servfail", PI_RESPONSE_CODE, PI_WARN, "Server failure"),
+        EXPERT(ei_refused, "refused", PI_RESPONSE_CODE, PI_WARN, "Query refused"),
+        EXPERT(ei_error_rcode, "error_rcode", PI_RESPONSE_CODE, PI_WARN, "Error response code"),
+        EXPERT(ei_nxdomain, "nxdomain", PI_RESPONSE_CODE, PI_NOTE, "Name does not exist"),
+        EXPERT(ei_retransmission, "retransmission", PI_SEQUENCE, PI_NOTE,
+               "DNS query retransmission Wireshark's DNS dissector does not flag"),
+        EXPERT(ei_slow, "slow", PI_SEQUENCE, PI_NOTE, "Slow DNS response"),
+        EXPERT(ei_late, "late", PI_SEQUENCE, PI_WARN, "DNS response after the timeout"),
+        EXPERT(ei_bounced, "bounced", PI_SEQUENCE, PI_WARN,
+               "DNS response bounced: the client had given up"),
+        EXPERT(ei_duplicate, "duplicate_response", PI_SEQUENCE, PI_NOTE,
+               "Duplicate DNS response Wireshark's DNS dissector does not flag"),
+        EXPERT(ei_unsolicited, "unsolicited", PI_SEQUENCE, PI_WARN, "DNS response without a query"),
+        EXPERT(ei_mismatch, "question_mismatch", PI_SECURITY, PI_WARN,
+               "DNS response question differs from the query's"),
+        EXPERT(ei_incomplete, "incomplete", PI_SEQUENCE, PI_CHAT, "Capture ended before the timeout"),
+        EXPERT(ei_wrong_source, "wrong_source", PI_SEQUENCE, PI_WARN,
+               "DNS response from another address than the query went to"),
+        EXPERT(ei_tcp_reset, "tcp_reset", PI_RESPONSE_CODE, PI_WARN,
+               "DNS over TCP refused by a reset"),
+        EXPERT(ei_tcp_fallback_failed, "tcp_fallback_failed", PI_SEQUENCE, PI_WARN,
+               "TCP retry of a truncated answer failed"),
+        EXPERT(ei_lookup_failed, "lookup_failed", PI_SEQUENCE, PI_WARN,
+               "The lookup failed for good"),
+        EXPERT(ei_lookup_recovered, "lookup_recovered", PI_SEQUENCE, PI_NOTE,
+               "The lookup recovered after failed tries"),
+        EXPERT(ei_icmp_unmatched, "icmp_unmatched", PI_SEQUENCE, PI_NOTE,
+               "ICMP error about DNS traffic not in this capture"),
+        EXPERT(ei_no_question, "no_question", PI_MALFORMED, PI_NOTE,
+               "DNS query without a valid question"),
     };
     proto_dnsmon = proto;
     for (gsize i = 0; i < array_length(hf); i++)
@@ -197,12 +261,12 @@ dnsmon_render_register(int proto)
 /* ---- helpers ----------------------------------------------------------- */
 
 typedef struct {
-    dm_tracker *tr;
+    const dm_tracker *tr;
+    const dm_lookups *ls;
     packet_info *pinfo;
     tvbuff_t *tvb;
     proto_tree *tree;           /* the dnsmon subtree, NULL without a tree */
-    proto_item *top;            /* the dnsmon item: expert info hangs on it */
-    gboolean final;
+    gboolean final;             /* the first pass is over */
 } ctx;
 
 static void
@@ -219,9 +283,9 @@ add_uint(ctx *c, int hf, guint32 v)
 }
 
 static void
-add_bool(ctx *c, int hf, gboolean v)
+add_flag(ctx *c, int hf)
 {
-    gen(proto_tree_add_boolean(c->tree, hf, c->tvb, 0, 0, v));
+    gen(proto_tree_add_boolean(c->tree, hf, c->tvb, 0, 0, TRUE));
 }
 
 static void
@@ -230,9 +294,27 @@ add_str(ctx *c, int hf, const char *s)
     gen(proto_tree_add_string(c->tree, hf, c->tvb, 0, 0, s));
 }
 
+/* A string field whose filter value is a short name, shown in words. */
+static void
+add_named(ctx *c, int hf, const char *value, const char *words)
+{
+    gen(proto_tree_add_string_format_value(c->tree, hf, c->tvb, 0, 0, value, "%s", words));
+}
+
+/* A frame link, unless the item is gone (read filter) or is this frame. */
+static void
+add_link(ctx *c, int hf, guint32 item)
+{
+    guint32 f = dm_tracker_item_frame(c->tr, item);
+    if (f && f != c->pinfo->num)
+        add_uint(c, hf, f);
+}
+
 static void
 add_addr(ctx *c, int hf4, int hf6, const dm_addr *a)
 {
+    if (!c->tree)
+        return;
     if (a->family == 4) {
         ws_in4_addr v;
         memcpy(&v, a->bytes, 4);
@@ -245,12 +327,13 @@ add_addr(ctx *c, int hf4, int hf6, const dm_addr *a)
 }
 
 static void
-add_time(ctx *c, int hf, dm_time ns)
+add_time(ctx *c, int hf, int hf_ms, dm_time ns)
 {
     nstime_t t;
     t.secs = (time_t)(ns / DM_NS_PER_SEC);
     t.nsecs = (int)(ns % DM_NS_PER_SEC);
     gen(proto_tree_add_time(c->tree, hf, c->tvb, 0, 0, &t));
+    gen(proto_tree_add_double(c->tree, hf_ms, c->tvb, 0, 0, (double)ns / 1e6));
 }
 
 /* Expert info is added even without a tree, so -z expert counts it. */
@@ -267,266 +350,429 @@ expert(ctx *c, expert_field *ei, const char *fmt, ...)
     g_free(msg);
 }
 
-static double
-secs(dm_time ns)
-{
-    return (double)ns / (double)DM_NS_PER_SEC;
-}
-
-/* "A yummyrecipesforme.com" */
 static char *
-question_text(const dm_question *q)
+txn_question(const ctx *c, const dm_txn *t)
 {
-    char b[16];
-    if (!q->name)
-        return g_strdup("(no question)");
-    return g_strdup_printf("%s %s", dm_qtype_text(q->type, b, sizeof b), q->name);
+    dm_question q = dm_txn_question(c->tr, t);
+    return dm_question_text(&q);
 }
 
 static void
-add_flow(ctx *c, const dm_flow *f, const dm_question *q)
+add_flow(ctx *c, const dm_flow *f, const char *name, guint16 qtype)
 {
+    if (!c->tree)
+        return;
     add_addr(c, hf_client, hf_client6, &f->client);
     add_uint(c, hf_client_port, f->client_port);
     add_addr(c, hf_server, hf_server6, &f->server);
     add_uint(c, hf_server_port, f->server_port);
     add_str(c, hf_transport, dm_transport_name(f->transport));
-    if (q->name) {
-        add_str(c, hf_qname, q->name);
-        add_uint(c, hf_qtype, q->type);
+    if (name) {
+        add_str(c, hf_qname, name);
+        gen(proto_tree_add_uint(c->tree, hf_qtype, c->tvb, 0, 0, qtype));
     }
 }
 
 static void
-add_icmp_fields(ctx *c, const dm_icmp_ref *ic)
+add_icmp_fields(ctx *c, const dm_icmp *ic)
 {
-    add_str(c, hf_icmp_kind, dm_icmp_kind_name(ic->kind));
-    add_addr(c, hf_icmp_reporter, hf_icmp_reporter6, &ic->reporter);
-    add_bool(c, hf_icmp_from_server, ic->from_server);
+    if (!c->tree)
+        return;
+    add_named(c, hf_icmp_kind, dm_icmp_kind_name((dm_icmp_kind)ic->kind),
+              dm_icmp_kind_text((dm_icmp_kind)ic->kind));
+    add_addr(c, hf_icmp_reporter, hf_icmp_reporter6, dm_tracker_addr(c->tr, ic->reporter));
+    if (ic->who == DM_REPORTER_SERVER)
+        add_flag(c, hf_icmp_from_server);
+    else if (ic->who == DM_REPORTER_CLIENT)
+        add_flag(c, hf_icmp_from_client);
 }
 
-/* ---- the transaction part, common to all of its frames ----------------- */
-
-static dm_outcome
-shown_outcome(const ctx *c, const dm_item *it)
+static const dm_icmp *
+icmp_at(const ctx *c, guint32 id)
 {
-    if (!c->final && it->role == DM_ROLE_QUERY)
-        return DM_OUTCOME_PENDING;
-    return dm_txn_outcome(c->tr, it->txn);
-}
-
-static void
-add_outcome(ctx *c, const dm_item *it, dm_outcome o)
-{
-    add_uint(c, hf_txn, it->txn->num);
-    add_str(c, hf_outcome, dm_outcome_name(o));
-    if (dm_outcome_is_failure(o))
-        add_bool(c, hf_failed, TRUE);
-    if (o == DM_OUTCOME_UNANSWERED)
-        add_bool(c, hf_unanswered, TRUE);
-    if (o == DM_OUTCOME_REJECTED)
-        add_bool(c, hf_rejected, TRUE);
-}
-
-/* ICMP errors that quote the given frame. */
-static void
-add_icmp_links(ctx *c, const dm_txn *t, guint32 quoted)
-{
-    for (guint i = 0; i < t->icmps->len; i++) {
-        const dm_icmp_ref *ic = &g_array_index(t->icmps, dm_icmp_ref, i);
-        if (ic->quoted_frame == quoted && ic->frame != c->pinfo->num)
-            add_uint(c, hf_icmp_in, ic->frame);
-    }
+    return dm_tracker_icmp_ref(c->tr, id);
 }
 
 static guint32
-first_query_frame(const dm_txn *t)
+first_icmp(const ctx *c, const dm_txn *t)
 {
-    return g_array_index(t->attempts, dm_attempt, 0).frame;
+    const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
+    return e ? e->first_icmp : 0;
 }
 
-/* The ICMP error that hit this query, else the transaction's first. */
-static const dm_icmp_ref *
-icmp_for_query(const dm_txn *t, guint32 frame)
+/* ---- the part every frame of a transaction carries ---------------------- */
+
+static dm_outcome
+shown(const ctx *c, const dm_txn *t)
 {
-    for (guint i = 0; i < t->icmps->len; i++) {
-        const dm_icmp_ref *ic = &g_array_index(t->icmps, dm_icmp_ref, i);
-        if (!ic->quotes_response && ic->quoted_frame == frame)
-            return ic;
+    return c->final ? dm_txn_outcome(c->tr, t) : dm_txn_shown_outcome(c->tr, t);
+}
+
+static void
+add_outcome(ctx *c, guint32 num, const dm_txn *t, dm_outcome o)
+{
+    if (!c->tree)
+        return;
+    add_uint(c, hf_txn, num);
+    add_named(c, hf_outcome, dm_outcome_name(o), dm_outcome_text(o));
+    if (dm_outcome_is_failure(o))
+        add_flag(c, hf_failed);
+    if (o == DM_OUTCOME_UNANSWERED)
+        add_flag(c, hf_unanswered);
+    if (o == DM_OUTCOME_REJECTED)
+        add_flag(c, hf_rejected);
+    dm_flow f;
+    dm_txn_flow(c->tr, t, &f);
+    add_flow(c, &f, dm_tracker_name(c->tr, t->name), t->qtype);
+}
+
+/* What only some transactions have, on all of their frames. */
+static void
+add_extras(ctx *c, const dm_txn *t, dm_outcome o)
+{
+    const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
+    if (!e || !c->tree)
+        return;
+    if (e->wrong_item && (c->final || o != DM_OUTCOME_PENDING)) {
+        add_flag(c, hf_wrong_source);
+        add_addr(c, hf_answered_from, hf_answered_from6, dm_tracker_addr(c->tr, e->wrong_from));
     }
-    return dm_txn_first_icmp_on_query(t);
+    if (t->flags & DM_T_RESET)
+        add_flag(c, hf_tcp_reset);
+    if (e->fallback_of) {
+        const dm_txn *u = dm_tracker_txn(c->tr, e->fallback_of);
+        add_link(c, hf_fallback_of, u->answer_item);
+    }
+    if (e->fallback_in && c->final)
+        add_link(c, hf_fallback_in, dm_tracker_txn(c->tr, e->fallback_in)->first_item);
+    if ((t->flags & DM_T_EDE)) {
+        const char *n = dm_ede_name(e->ede_code);
+        gen(proto_tree_add_uint(c->tree, hf_ede, c->tvb, 0, 0, e->ede_code));
+        char *text = g_strdup_printf("%s%s%s", n ? n : "unknown code",
+                                     e->ede_text ? ": " : "", e->ede_text ? e->ede_text : "");
+        add_str(c, hf_ede_text, text);
+        g_free(text);
+    }
+}
+
+/* The lookup the transaction belongs to; the failed/recovered note on the
+ * frames of its last transaction. */
+static void
+add_lookup(ctx *c, guint32 num, const dm_txn *t)
+{
+    guint32 id = dm_lookups_of(c->ls, num);
+    const dm_lookup *l = dm_lookups_get(c->ls, id);
+    if (!l)
+        return;
+    dm_lookup_outcome o = c->final ? dm_lookup_outcome_of(c->ls, l)
+                                   : dm_lookup_shown_outcome(c->ls, l);
+    dm_time delay;
+    gboolean has_delay = dm_lookup_delay(c->ls, l, &delay);
+    if (c->tree) {
+        add_uint(c, hf_lookup, id);
+        add_str(c, hf_lookup_outcome, dm_lookup_outcome_name(o));
+        if (c->final || o != DM_LOOKUP_PENDING) {
+            add_uint(c, hf_lookup_txns, l->txns);
+            add_uint(c, hf_lookup_servers, l->servers);
+        }
+        if (has_delay)
+            add_time(c, hf_lookup_delay, hf_lookup_delay_ms, delay);
+    }
+    if (!c->final || l->last_txn != num)
+        return;
+    char who[48];
+    char *q = txn_question(c, t);
+    dm_addr_to_str(dm_tracker_addr(c->tr, t->client), who, sizeof who);
+    if (o == DM_LOOKUP_FAILED) {
+        expert(c, &ei_lookup_failed, "lookup of %s by %s failed on %u server%s after %u "
+               "transaction%s", q, who, l->servers, l->servers == 1 ? "" : "s", l->txns,
+               l->txns == 1 ? "" : "s");
+    } else if (o == DM_LOOKUP_RECOVERED) {
+        char srv[48];
+        const dm_txn *d = dm_tracker_txn(c->tr, l->definitive);
+        char *took = dm_duration_text(delay);
+        expert(c, &ei_lookup_recovered, "lookup of %s by %s recovered on %s after %s (%u "
+               "transactions)", q, who, dm_addr_to_str(dm_tracker_addr(c->tr, d->server), srv,
+               sizeof srv), took, l->txns);
+        g_free(took);
+    }
+    g_free(q);
+}
+
+/* ICMP errors of the transaction that quote the given item. */
+static void
+add_icmp_links(ctx *c, const dm_txn *t, guint32 quoted)
+{
+    guint n = 0;
+    for (guint32 i = first_icmp(c, t); i && n < MAX_LINKS; i = icmp_at(c, i)->next) {
+        const dm_icmp *ic = icmp_at(c, i);
+        if (ic->quoted == quoted) {
+            add_link(c, hf_icmp_in, ic->item);
+            n++;
+        }
+    }
 }
 
 /* ---- per role ---------------------------------------------------------- */
 
 static void
-render_query(ctx *c, const dm_item *it)
+render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome o)
 {
-    const dm_txn *t = it->txn;
-    const dm_attempt *a = &g_array_index(t->attempts, dm_attempt, it->attempt - 1);
-    dm_outcome o = shown_outcome(c, it);
-    const dm_response *ans = dm_txn_answer(t);
-    dm_time rtt;
-
-    add_outcome(c, it, o);
-    add_uint(c, hf_attempt, it->attempt);
-    add_uint(c, hf_attempts, c->final ? t->attempts->len : it->attempt);
-    if (it->attempt > 1) {
-        add_bool(c, hf_retransmission, TRUE);
-        add_uint(c, hf_query_in, first_query_frame(t));
+    guint32 self = (guint32)(it - dm_tracker_item(c->tr, 1)) + 1;
+    gboolean syn = (it->flags & DM_F_SYN) != 0;
+    const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
+    if (c->tree) {
+        if (syn) {
+            add_flag(c, hf_tcp_syn);
+        } else {
+            add_uint(c, hf_attempt, it->ref);
+            add_uint(c, hf_attempts, c->final ? t->attempts : it->ref);
+        }
+        if (syn && (t->flags & DM_T_CONNECTION)) {
+            add_uint(c, hf_attempt, it->ref);
+            add_uint(c, hf_attempts, c->final && e ? e->syns : it->ref);
+        }
+        if (it->ref > 1) {
+            add_flag(c, hf_retransmission);
+            add_link(c, hf_query_in, (syn && !(t->flags & DM_T_CONNECTION)) ? 0 : t->first_item);
+        }
+        if (c->final && (t->flags & DM_T_ANSWERED))
+            add_link(c, hf_response_in, t->answer_item);
+        if (c->final)
+            add_icmp_links(c, t, self);
+        dm_time rtt;
+        if (c->final && dm_txn_rtt(t, &rtt))
+            add_time(c, hf_rtt, hf_rtt_ms, rtt);
     }
-    if (c->final && ans)
-        add_uint(c, hf_response_in, ans->frame);
-    if (c->final)
-        add_icmp_links(c, t, a->frame);
-    if (c->final && dm_txn_rtt(t, &rtt))
-        add_time(c, hf_rtt, rtt);
-    add_flow(c, &t->flow, &t->q);
-    const dm_icmp_ref *ic = (o == DM_OUTCOME_REJECTED) ? icmp_for_query(t, a->frame) : NULL;
-    if (ic)
-        add_icmp_fields(c, ic);
-    if (c->final && t->tcp_retry)
-        add_uint(c, hf_tcp_retry_in, first_query_frame(t->tcp_retry));
+    const dm_icmp *ic = NULL;
+    if (o == DM_OUTCOME_REJECTED && !(t->flags & DM_T_RESET)) {
+        /* The ICMP error that hit this very query, else the first one. */
+        for (guint32 i = first_icmp(c, t), n = 0; i && n < MAX_LINKS; i = icmp_at(c, i)->next, n++)
+            if (icmp_at(c, i)->quoted == self) {
+                ic = icmp_at(c, i);
+                break;
+            }
+        if (!ic)
+            ic = dm_txn_icmp_on_query(c->tr, t);
+        if (ic)
+            add_icmp_fields(c, ic);
+    }
 
-    if (it->attempt > 1)
+    if (it->ref > 1 && !syn && !(it->flags & DM_F_WS_SAID))
         expert(c, &ei_retransmission, "attempt %u of transaction %u, first in frame %u",
-               it->attempt, t->num, first_query_frame(t));
+               it->ref, num, dm_tracker_item_frame(c->tr, t->first_item));
     if (it->flags & DM_F_NO_QUESTION)
-        expert(c, &ei_no_question, "DNS query without a question section");
-    if (o == DM_OUTCOME_REJECTED) {
-        char *cause = dm_icmp_cause(t, ic);
+        expert(c, &ei_no_question, "DNS query without a valid question section");
+    char srv[64];
+    char *ep = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
+    g_strlcpy(srv, ep, sizeof srv);
+    g_free(ep);
+    const char *tp = dm_transport_name((dm_transport)t->transport);
+    if (o == DM_OUTCOME_REJECTED && ic) {
+        char *cause = dm_icmp_cause(c->tr, t, ic);
         expert(c, &ei_rejected, "rejected: %s", cause);
         g_free(cause);
+    } else if (o == DM_OUTCOME_REJECTED) {
+        expert(c, &ei_rejected, "rejected: %s reset the TCP connection: no DNS over TCP on %s",
+               srv, srv);
     } else if (o == DM_OUTCOME_UNANSWERED) {
-        char *srv = dm_endpoint_to_str(&t->flow.server, t->flow.server_port);
-        expert(c, &ei_unanswered, "no response from %s within %g s after %u attempt%s", srv,
-               dm_tracker_config(c->tr)->timeout, t->attempts->len,
-               t->attempts->len == 1 ? "" : "s");
-        g_free(srv);
+        guint n = syn && e ? e->syns : t->attempts;
+        expert(c, &ei_unanswered, "no %s from %s within %g s after %u attempt%s",
+               syn && (t->flags & DM_T_CONNECTION) ? "answer to the TCP connection attempt"
+                                                    : "response", srv,
+               dm_tracker_config(c->tr)->timeout, n, n == 1 ? "" : "s");
     } else if (o == DM_OUTCOME_INCOMPLETE) {
-        expert(c, &ei_incomplete, "capture ended %.1f s after the last attempt, before the %g s "
-               "timeout", secs(dm_tracker_end_time(c->tr) - t->last_attempt),
-               dm_tracker_config(c->tr)->timeout);
+        char *left = dm_duration_text(dm_tracker_end_time(c->tr) - t->last_ts);
+        expert(c, &ei_incomplete, "capture ended %s after the last attempt, before the %g s "
+               "timeout", left, dm_tracker_config(c->tr)->timeout);
+        g_free(left);
+    } else if (o == DM_OUTCOME_WRONG_SOURCE && e) {
+        char from[64];
+        char *fe = dm_endpoint_to_str(dm_tracker_addr(c->tr, e->wrong_from), e->wrong_port);
+        g_strlcpy(from, fe, sizeof from);
+        g_free(fe);
+        expert(c, &ei_wrong_source, "the response to this query came from %s, not %s: the "
+               "client discards it (%s)", from, srv, tp);
     }
 }
 
 static void
 rcode_expert(ctx *c, const dm_txn *t, dm_outcome o)
 {
-    char *q = question_text(&t->q);
+    char *q = txn_question(c, t);
+    const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
+    char *ede = NULL;
+    if ((t->flags & DM_T_EDE) && e) {
+        const char *n = dm_ede_name(e->ede_code);
+        ede = g_strdup_printf(" (Extended DNS Error %u: %s%s%s)", e->ede_code,
+                              n ? n : "unknown code", e->ede_text ? ": " : "",
+                              e->ede_text ? e->ede_text : "");
+    }
     switch (o) {
     case DM_OUTCOME_SERVFAIL:
-        expert(c, &ei_servfail, "server failure for %s", q);
+        expert(c, &ei_servfail, "server failure for %s%s", q, ede ? ede : "");
         break;
     case DM_OUTCOME_REFUSED:
-        expert(c, &ei_refused, "query refused for %s", q);
+        expert(c, &ei_refused, "query refused for %s%s", q, ede ? ede : "");
         break;
     case DM_OUTCOME_NXDOMAIN:
         expert(c, &ei_nxdomain, "no such name: %s", q);
         break;
     case DM_OUTCOME_ERROR:
-        expert(c, &ei_error_rcode, "error response (rcode %u) for %s", dm_txn_answer(t)->rcode, q);
+        expert(c, &ei_error_rcode, "error response (rcode %u) for %s%s", t->rcode, q,
+               ede ? ede : "");
         break;
     default:
         break;
     }
+    g_free(ede);
     g_free(q);
 }
 
 static void
-render_response(ctx *c, const dm_item *it)
+fallback_expert(ctx *c, const dm_txn *t)
 {
-    const dm_txn *t = it->txn;
-    const dm_response *r = &g_array_index(t->responses, dm_response, it->index);
-    const dm_response *ans = dm_txn_answer(t);
-    dm_outcome o = shown_outcome(c, it);
-    dm_time rtt;
+    const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
+    const dm_txn *tcp = e && e->fallback_in ? dm_tracker_txn(c->tr, e->fallback_in) : NULL;
+    if (!tcp || !c->final)
+        return;
+    dm_outcome o = dm_txn_outcome(c->tr, tcp);
+    if (o != DM_OUTCOME_REJECTED && o != DM_OUTCOME_UNANSWERED && o != DM_OUTCOME_WRONG_SOURCE)
+        return;
+    char srv[48];
+    dm_addr_to_str(dm_tracker_addr(c->tr, tcp->server), srv, sizeof srv);
+    const char *how = o == DM_OUTCOME_UNANSWERED ? "got no answer from"
+                    : (tcp->flags & DM_T_RESET) ? "was reset by" : "was refused on the way to";
+    expert(c, &ei_tcp_fallback_failed, "TCP retry of this truncated answer (frame %u) %s %s: "
+           "large answers cannot reach this client (is TCP/53 blocked?)",
+           dm_tracker_item_frame(c->tr, tcp->first_item), how, srv);
+}
 
-    add_outcome(c, it, o);
-    add_uint(c, hf_query_in, first_query_frame(t));
-    if (ans && ans != r)
-        add_uint(c, hf_response_in, ans->frame);
-    if (c->final)
-        add_icmp_links(c, t, r->frame);
-    if (ans == r && dm_txn_rtt(t, &rtt))
-        add_time(c, hf_rtt, rtt);
-    add_flow(c, &t->flow, &t->q);
-    if (r->flags & DM_F_TRUNCATED)
-        add_bool(c, hf_truncated, TRUE);
-    if (c->final && ans == r && t->tcp_retry)
-        add_uint(c, hf_tcp_retry_in, first_query_frame(t->tcp_retry));
-
-    if (ans == r) {
-        rcode_expert(c, t, o);
-        dm_time took = r->ts - g_array_index(t->attempts, dm_attempt, 0).ts;
-        if (r->flags & DM_F_LATE)
-            expert(c, &ei_late, "answered after %.3f s, later than the %g s timeout",
-                   secs(took), dm_tracker_config(c->tr)->timeout);
-        else if (r->flags & DM_F_SLOW)
-            expert(c, &ei_slow, "answered after %.3f s", secs(took));
+static void
+render_response(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome o)
+{
+    guint32 self = (guint32)(it - dm_tracker_item(c->tr, 1)) + 1;
+    gboolean deciding = t->answer_item == self;
+    if (c->tree) {
+        add_link(c, hf_query_in, t->first_item);
+        if ((t->flags & DM_T_ANSWERED) && !deciding && !(it->flags & DM_F_WRONG_SOURCE))
+            add_link(c, hf_response_in, t->answer_item);
+        if (c->final)
+            add_icmp_links(c, t, self);
+        dm_time rtt;
+        if (deciding && dm_txn_rtt(t, &rtt))
+            add_time(c, hf_rtt, hf_rtt_ms, rtt);
+        if (it->flags & DM_F_TRUNCATED)
+            add_flag(c, hf_truncated);
     }
-    if (r->flags & DM_F_MISMATCH) {
-        char *want = question_text(&t->q);
-        char *got = question_text(&it->q);
-        expert(c, &ei_mismatch,
-               "response is for %s but the query in frame %u asked %s: possible spoofing",
-               got, first_query_frame(t), want);
+    if (deciding) {
+        rcode_expert(c, t, o);
+        dm_time took;
+        dm_txn_rtt(t, &took);
+        char *d = dm_duration_text(took);
+        if (t->flags & DM_T_LATE)
+            expert(c, &ei_late, "late: answered after %s, later than the %g s timeout", d,
+                   dm_tracker_config(c->tr)->timeout);
+        else if (t->flags & DM_T_SLOW)
+            expert(c, &ei_slow, "slow: answered after %s (threshold %g ms)", d,
+                   dm_tracker_config(c->tr)->slow_threshold * 1000.0);
+        g_free(d);
+        if (o == DM_OUTCOME_TRUNCATED)
+            fallback_expert(c, t);
+    }
+    const dm_note *n = dm_tracker_note(c->tr, it->ref);
+    if ((it->flags & DM_F_MISMATCH) && n) {
+        char *want = txn_question(c, t);
+        dm_question got_q = { dm_tracker_name(c->tr, n->name), n->qtype, 1 };
+        char *got = dm_question_text(&got_q);
+        expert(c, &ei_mismatch, "response is for %s but the query in frame %u asked %s: "
+               "possible spoofing", got, dm_tracker_item_frame(c->tr, t->first_item), want);
         g_free(want);
         g_free(got);
-    } else if (r->flags & DM_F_DUPLICATE) {
+    } else if ((it->flags & DM_F_WRONG_SOURCE) && n) {
+        char *from = dm_endpoint_to_str(&n->flow.server, n->flow.server_port);
+        char *to = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
+        expert(c, &ei_wrong_source, "response to the query in frame %u came from %s, not %s: "
+               "the client discards it", dm_tracker_item_frame(c->tr, t->first_item), from, to);
+        g_free(from);
+        g_free(to);
+    } else if ((it->flags & DM_F_DUPLICATE) && !(it->flags & DM_F_WS_SAID)) {
         expert(c, &ei_duplicate, "duplicate response: first response in frame %u",
-               ans ? ans->frame : 0);
+               dm_tracker_item_frame(c->tr, t->answer_item));
     }
 }
 
 static void
-render_icmp(ctx *c, const dm_item *it)
+render_icmp(ctx *c, const dm_txn *t, const dm_item *it)
 {
-    const dm_txn *t = it->txn;
-    const dm_icmp_ref *ic = &g_array_index(t->icmps, dm_icmp_ref, it->index);
-    const dm_response *ans = dm_txn_answer(t);
-    dm_outcome o = shown_outcome(c, it);
-
-    add_outcome(c, it, o);
-    add_uint(c, hf_query_in, ic->quotes_response || !ic->quoted_frame ? first_query_frame(t)
-                                                                      : ic->quoted_frame);
-    if (ic->quotes_response && ic->quoted_frame)
-        add_uint(c, hf_response_in, ic->quoted_frame);
-    else if (ans && (c->final || ans->frame < c->pinfo->num))
-        add_uint(c, hf_response_in, ans->frame);
-    add_flow(c, &t->flow, &t->q);
-    add_icmp_fields(c, ic);
-    add_str(c, hf_icmp_quotes, ic->quotes_response ? "response" : "query");
-
-    char *q = question_text(&t->q);
-    if (ic->quotes_response) {
-        expert(c, &ei_bounced, "response in frame %u reached a closed port: the client had "
-               "given up (%s)", ic->quoted_frame, q);
+    const dm_icmp *ic = icmp_at(c, it->ref);
+    if (c->tree) {
+        add_link(c, hf_query_in, ic->quotes_response ? t->first_item : ic->quoted);
+        if (ic->quotes_response)
+            add_link(c, hf_response_in, ic->quoted);
+        else if ((t->flags & DM_T_ANSWERED) &&
+                 (c->final || dm_tracker_item_frame(c->tr, t->answer_item) < c->pinfo->num))
+            add_link(c, hf_response_in, t->answer_item);
+        add_icmp_fields(c, ic);
+        add_str(c, hf_icmp_quotes, ic->quotes_response ? "response" : "query");
+    }
+    char *q = txn_question(c, t);
+    const char *v6 = ic->version == 6 ? "v6" : "";
+    const char *kind = dm_icmp_kind_text((dm_icmp_kind)ic->kind);
+    guint32 qf = dm_tracker_item_frame(c->tr, ic->quoted);
+    if (ic->quotes_response && qf) {
+        expert(c, &ei_bounced, "ICMP%s %s: the response in frame %u reached a closed port: the "
+               "client had given up (%s)", v6, kind, qf, q);
+    } else if (ic->quotes_response) {
+        expert(c, &ei_bounced, "ICMP%s %s: a response to the query in frame %u (not in this "
+               "capture) reached a closed port: the client had given up (%s)", v6, kind,
+               dm_tracker_item_frame(c->tr, t->first_item), q);
+    } else if (qf) {
+        expert(c, &ei_icmp_error, "ICMP%s %s refers to the %s in frame %u (%s)", v6, kind,
+               (t->flags & DM_T_CONNECTION) ? "TCP connection attempt" : "DNS query", qf, q);
     } else {
-        expert(c, &ei_icmp_error, "ICMP%s %s refers to DNS query in frame %u (%s)",
-               ic->version == 6 ? "v6" : "", dm_icmp_kind_text(ic->kind), ic->quoted_frame, q);
+        expert(c, &ei_icmp_error, "ICMP%s %s refers to a DNS query of transaction %u (%s)", v6,
+               kind, it->txn, q);
     }
     g_free(q);
+}
+
+static void
+render_reset(ctx *c, const dm_txn *t)
+{
+    char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
+    if (t->flags & DM_T_CONNECTION)
+        expert(c, &ei_tcp_reset, "TCP reset from %s: the connection attempt in frame %u was "
+               "refused: no DNS over TCP there", srv,
+               dm_tracker_item_frame(c->tr, t->first_item));
+    else
+        expert(c, &ei_tcp_reset, "TCP reset from %s while the query in frame %u waited for "
+               "its answer", srv, dm_tracker_item_frame(c->tr, t->first_item));
+    g_free(srv);
 }
 
 /* A response or ICMP error with no transaction: say what is known. */
 static void
 render_orphan(ctx *c, const dm_item *it)
 {
+    const dm_icmp *ic = it->role == DM_ROLE_ICMP ? icmp_at(c, it->ref) : NULL;
+    const dm_note *n = dm_tracker_note(c->tr, ic ? ic->note : it->ref);
+    if (!n)
+        return;
     char sv[48];
-    char *cl = dm_endpoint_to_str(&it->flow.client, it->flow.client_port);
-    char *svp = dm_endpoint_to_str(&it->flow.server, it->flow.server_port);
-    add_flow(c, &it->flow, &it->q);
-    if (it->role == DM_ROLE_RESPONSE) {
+    char *cl = dm_endpoint_to_str(&n->flow.client, n->flow.client_port);
+    char *svp = dm_endpoint_to_str(&n->flow.server, n->flow.server_port);
+    add_flow(c, &n->flow, dm_tracker_name(c->tr, n->name), n->qtype);
+    if (!ic) {
         expert(c, &ei_unsolicited, "response from %s to %s matches no query in this capture",
-               dm_addr_to_str(&it->flow.server, sv, sizeof sv), cl);
+               dm_addr_to_str(&n->flow.server, sv, sizeof sv), cl);
     } else {
-        add_icmp_fields(c, &it->icmp);
-        add_str(c, hf_icmp_quotes, it->icmp.quotes_response ? "response" : "query");
+        add_icmp_fields(c, ic);
+        add_str(c, hf_icmp_quotes, ic->quotes_response ? "response" : "query");
         expert(c, &ei_icmp_unmatched, "ICMP%s %s quotes a DNS %s between %s and %s that is "
-               "not in this capture", it->icmp.version == 6 ? "v6" : "",
-               dm_icmp_kind_text(it->icmp.kind), it->icmp.quotes_response ? "response" : "query",
-               cl, svp);
+               "not in this capture", ic->version == 6 ? "v6" : "",
+               dm_icmp_kind_text((dm_icmp_kind)ic->kind),
+               ic->quotes_response ? "response" : "query", cl, svp);
     }
     g_free(cl);
     g_free(svp);
@@ -536,42 +782,69 @@ static const char *
 role_text(const dm_item *it)
 {
     switch (it->role) {
-    case DM_ROLE_QUERY: return "query";
+    case DM_ROLE_QUERY: return (it->flags & DM_F_SYN) ? "TCP connection attempt" : "query";
     case DM_ROLE_RESPONSE: return "response";
+    case DM_ROLE_RESET: return "TCP reset";
     default: return "ICMP error";
     }
 }
 
-void
-dnsmon_render_frame(dm_tracker *tr, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+/* SYNs say something only while they are (or may become) a failed
+ * connection attempt: not once their connection carried a DNS query, nor
+ * before they became a transaction at all. */
+static gboolean
+hidden(const ctx *c, const dm_item *it, const dm_txn *t)
 {
-    const GPtrArray *items = dm_tracker_frame_items(tr, pinfo->num);
-    if (!items)
-        return;
-    for (guint i = 0; i < items->len; i++) {
-        const dm_item *it = g_ptr_array_index(items, i);
-        ctx c = { tr, pinfo, tvb, NULL, NULL, PINFO_FD_VISITED(pinfo) };
+    (void)c;
+    if (!(it->flags & DM_F_SYN))
+        return FALSE;
+    return !t || !(t->flags & DM_T_CONNECTION);
+}
+
+void
+dnsmon_render_frame(const dm_tracker *tr, const dm_lookups *ls, tvbuff_t *tvb,
+                    packet_info *pinfo, proto_tree *tree)
+{
+    guint32 first;
+    guint n = dm_tracker_frame_items(tr, pinfo->num, &first);
+    for (guint i = 0; i < n; i++) {
+        const dm_item *it = dm_tracker_item(tr, first + i);
+        ctx c = { tr, ls, pinfo, tvb, NULL, dm_tracker_finished(tr) };
+        const dm_txn *t = dm_tracker_txn(tr, it->txn);
+        if (hidden(&c, it, t))
+            continue;
+        proto_item *top = NULL;
         if (tree) {
-            c.top = proto_tree_add_item(tree, proto_dnsmon, tvb, 0, 0, ENC_NA);
-            gen(c.top);
-            c.tree = proto_item_add_subtree(c.top, ett_dnsmon);
+            top = proto_tree_add_item(tree, proto_dnsmon, tvb, 0, 0, ENC_NA);
+            gen(top);
+            c.tree = proto_item_add_subtree(top, ett_dnsmon);
         }
-        if (!it->txn) {
-            proto_item_append_text(c.top, ", %s without a transaction", role_text(it));
+        if (!t) {
+            proto_item_append_text(top, ", %s without a transaction", role_text(it));
             render_orphan(&c, it);
             continue;
         }
-        char *q = question_text(&it->txn->q);
-        const char *o = dm_outcome_name(shown_outcome(&c, it));
-        proto_item_append_text(c.top, ", transaction %u, %s: %s, %s", it->txn->num,
-                               role_text(it), q, o);
-        /* The verdict in the packet list too, as Wireshark's own analysis flags are. */
-        col_append_fstr(pinfo->cinfo, COL_INFO, " [dnsmon %u: %s]", it->txn->num, o);
-        g_free(q);
-        switch (it->role) {
-        case DM_ROLE_QUERY: render_query(&c, it); break;
-        case DM_ROLE_RESPONSE: render_response(&c, it); break;
-        case DM_ROLE_ICMP: render_icmp(&c, it); break;
+        dm_outcome o = shown(&c, t);
+        if (top) {
+            char *q = txn_question(&c, t);
+            proto_item_append_text(top, ", transaction %u, %s: %s, %s", it->txn, role_text(it), q,
+                                   dm_outcome_text(o));
+            g_free(q);
         }
+        /* The verdict in the packet list too, as Wireshark's own analysis flags are. */
+        col_append_fstr(pinfo->cinfo, COL_INFO, " [dnsmon %u: %s]", it->txn, dm_outcome_name(o));
+        add_outcome(&c, it->txn, t, o);
+        add_extras(&c, t, o);
+        switch (it->role) {
+        case DM_ROLE_QUERY: render_query(&c, it->txn, t, it, o); break;
+        case DM_ROLE_RESPONSE: render_response(&c, it->txn, t, it, o); break;
+        case DM_ROLE_ICMP: render_icmp(&c, t, it); break;
+        case DM_ROLE_RESET:
+            if (c.tree)
+                add_link(&c, hf_query_in, t->first_item);
+            render_reset(&c, t);
+            break;
+        }
+        add_lookup(&c, it->txn, t);
     }
 }

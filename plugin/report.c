@@ -1,55 +1,105 @@
 /* report.c — the incident report: see dnsmon_report.h.
  *
+ * Everything is gathered in one pass over transactions, one over lookups and
+ * one over frame items; names, clients and reporters are deduplicated with
+ * hash sets and listed up to a cap, evidence frames up to a number of runs.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "dnsmon_report.h"
 
+#define NAMES_LISTED 5
+#define CLIENTS_LISTED 10
+#define EVIDENCE_RUNS 20
+
+/* Distinct strings, the first `cap` of them kept in order for listing. */
+typedef struct {
+    GHashTable *set;
+    GPtrArray *first;
+    guint cap;
+} strset;
+
+static void
+strset_init(strset *s, guint cap)
+{
+    s->set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->first = g_ptr_array_new();
+    s->cap = cap;
+}
+
+static void
+strset_clear(strset *s)
+{
+    g_ptr_array_free(s->first, TRUE);
+    g_hash_table_destroy(s->set);
+}
+
+/* Takes s. */
+static void
+strset_add(strset *x, char *s)
+{
+    if (g_hash_table_contains(x->set, s)) {
+        g_free(s);
+        return;
+    }
+    g_hash_table_add(x->set, s);
+    if (x->first->len < x->cap)
+        g_ptr_array_add(x->first, s);
+}
+
+static void
+strset_list(GString *out, const strset *x)
+{
+    for (guint i = 0; i < x->first->len; i++)
+        g_string_append_printf(out, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(x->first, i));
+    guint n = g_hash_table_size(x->set);
+    if (n > x->first->len)
+        g_string_append_printf(out, " and %u more", n - x->first->len);
+}
+
+typedef struct {
+    guint32 addr;
+    dm_icmp_kind kind;
+    guint8 version, who;
+    gboolean via_nat;
+    guint count;
+} reporter;
+
 /* What went wrong at one server, and how it looks from the capture. */
 typedef struct {
-    dm_flow key;                /* transport, server and port only */
-    guint txns, failed;
-    guint queries, failed_queries;
+    guint8 transport;
+    guint32 server;
+    guint16 port;
+    guint txns, failed, queries, failed_queries;
     guint by_outcome[DM_OUTCOME_COUNT];
     guint by_icmp[DM_ICMP_KIND_COUNT];      /* rejected transactions by ICMP kind */
-    GPtrArray *clients;         /* char*, unique, in order met */
-    GPtrArray *names;           /* char*, unique */
-    GPtrArray *reporters;       /* reporter*, unique by (address, kind) */
+    guint resets, fallbacks_failed, connections;
+    guint wrong;                /* wrong-source transactions */
+    guint32 wrong_from;
+    guint16 wrong_port;
+    GHashTable *ede;            /* EDE code -> count */
+    strset clients, names;
+    GHashTable *reporters;      /* key -> reporter */
+    GPtrArray *reporter_order;
     GArray *frames;             /* guint32 */
     dm_time first, last;
 } finding;
-
-typedef struct {
-    dm_addr addr;
-    dm_icmp_kind kind;
-    guint8 version;
-    gboolean from_server;
-    gboolean via_nat;           /* the server a NAT or forwarder sent the query on to */
-    guint count;
-} reporter;
 
 static void
 finding_free(gpointer p)
 {
     finding *f = p;
-    g_ptr_array_free(f->clients, TRUE);
-    g_ptr_array_free(f->names, TRUE);
-    g_ptr_array_free(f->reporters, TRUE);
+    strset_clear(&f->clients);
+    strset_clear(&f->names);
+    g_hash_table_destroy(f->reporters);
+    g_ptr_array_free(f->reporter_order, TRUE);
+    g_hash_table_destroy(f->ede);
     g_array_free(f->frames, TRUE);
     g_free(f);
-}
-
-static void
-add_unique(GPtrArray *a, char *s)
-{
-    for (guint i = 0; i < a->len; i++)
-        if (strcmp(g_ptr_array_index(a, i), s) == 0) {
-            g_free(s);
-            return;
-        }
-    g_ptr_array_add(a, s);
 }
 
 char *
@@ -71,15 +121,21 @@ cmp_u32(gconstpointer a, gconstpointer b)
 }
 
 void
-dm_frames_to_ranges(GArray *frames, GString *out)
+dm_frames_to_ranges(GArray *frames, guint max_runs, GString *out)
 {
     g_array_sort(frames, cmp_u32);
-    guint i = 0;
+    guint i = 0, runs = 0;
     while (i < frames->len) {
+        if (max_runs && runs == max_runs) {
+            guint left = frames->len - i;
+            g_string_append_printf(out, " and %u more frame%s", left, left == 1 ? "" : "s");
+            return;
+        }
         guint32 start = g_array_index(frames, guint32, i), end = start;
         while (i + 1 < frames->len && g_array_index(frames, guint32, i + 1) <= end + 1)
             end = g_array_index(frames, guint32, ++i);
         i++;
+        runs++;
         if (out->len && out->str[out->len - 1] != ' ')
             g_string_append_c(out, ',');
         if (end == start)
@@ -89,86 +145,57 @@ dm_frames_to_ranges(GArray *frames, GString *out)
     }
 }
 
-static char *
-server_text(const dm_flow *k)
-{
-    char s[48];
-    dm_addr_to_str(&k->server, s, sizeof s);
-    return g_strdup_printf("DNS over %s to %s port %u", k->transport == DM_TCP ? "TCP" : "UDP", s,
-                           k->server_port);
-}
-
-static void
-note_frames(finding *f, const dm_txn *t)
-{
-    for (guint i = 0; i < t->attempts->len; i++) {
-        const dm_attempt *a = &g_array_index(t->attempts, dm_attempt, i);
-        g_array_append_val(f->frames, a->frame);
-        f->first = MIN(f->first, a->ts);
-        f->last = MAX(f->last, a->ts);
-    }
-    for (guint i = 0; i < t->responses->len; i++) {
-        const dm_response *r = &g_array_index(t->responses, dm_response, i);
-        g_array_append_val(f->frames, r->frame);
-        f->last = MAX(f->last, r->ts);
-    }
-    for (guint i = 0; i < t->icmps->len; i++) {
-        const dm_icmp_ref *ic = &g_array_index(t->icmps, dm_icmp_ref, i);
-        g_array_append_val(f->frames, ic->frame);
-        f->last = MAX(f->last, ic->ts);
-    }
-}
-
-static void
-note_reporters(finding *f, const dm_txn *t)
-{
-    for (guint i = 0; i < t->icmps->len; i++) {
-        const dm_icmp_ref *ic = &g_array_index(t->icmps, dm_icmp_ref, i);
-        if (ic->quotes_response)
-            continue;
-        reporter *r = NULL;
-        for (guint j = 0; j < f->reporters->len && !r; j++) {
-            reporter *x = g_ptr_array_index(f->reporters, j);
-            if (dm_addr_equal(&x->addr, &ic->reporter) && x->kind == ic->kind)
-                r = x;
-        }
-        if (!r) {
-            r = g_new0(reporter, 1);
-            r->addr = ic->reporter;
-            r->kind = ic->kind;
-            r->version = ic->version;
-            r->from_server = ic->from_server;
-            r->via_nat = ic->nat_server.family != 0;
-            g_ptr_array_add(f->reporters, r);
-        }
-        r->count++;
-    }
-}
-
 static finding *
 finding_for(GHashTable *by_server, GPtrArray *order, const dm_txn *t)
 {
-    char s[48];
-    char *key = g_strdup_printf("%d|%s|%u", t->flow.transport,
-                                dm_addr_to_str(&t->flow.server, s, sizeof s), t->flow.server_port);
-    finding *f = g_hash_table_lookup(by_server, key);
-    if (f) {
-        g_free(key);
+    guint64 key = ((guint64)t->server << 24) | ((guint64)t->server_port << 8) | t->transport;
+    finding *f = g_hash_table_lookup(by_server, &key);
+    if (f)
         return f;
-    }
     f = g_new0(finding, 1);
-    f->key.transport = t->flow.transport;
-    f->key.server = t->flow.server;
-    f->key.server_port = t->flow.server_port;
-    f->clients = g_ptr_array_new_with_free_func(g_free);
-    f->names = g_ptr_array_new_with_free_func(g_free);
-    f->reporters = g_ptr_array_new_with_free_func(g_free);
+    f->transport = t->transport;
+    f->server = t->server;
+    f->port = t->server_port;
+    strset_init(&f->clients, CLIENTS_LISTED);
+    strset_init(&f->names, NAMES_LISTED);
+    f->reporters = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    f->reporter_order = g_ptr_array_new();
+    f->ede = g_hash_table_new(g_direct_hash, g_direct_equal);
     f->frames = g_array_new(FALSE, FALSE, sizeof(guint32));
     f->first = G_MAXINT64;
     f->last = G_MININT64;
-    g_hash_table_insert(by_server, key, f);
+    guint64 *k = g_new(guint64, 1);
+    *k = key;
+    g_hash_table_insert(by_server, k, f);
     g_ptr_array_add(order, f);
     return f;
+}
+
+static void
+note_reporters(finding *f, const dm_tracker *tr, const dm_txn *t)
+{
+    const dm_txn_ext *e = dm_tracker_ext(tr, t);
+    for (guint32 i = e ? e->first_icmp : 0; i; i = dm_tracker_icmp_ref(tr, i)->next) {
+        const dm_icmp *ic = dm_tracker_icmp_ref(tr, i);
+        if (ic->quotes_response)
+            continue;
+        guint64 key = ((guint64)ic->reporter << 16) | ((guint64)ic->kind << 8) |
+                      ((guint64)ic->who << 1) | (ic->nat_server != 0);
+        reporter *r = g_hash_table_lookup(f->reporters, &key);
+        if (!r) {
+            r = g_new0(reporter, 1);
+            r->addr = ic->reporter;
+            r->kind = (dm_icmp_kind)ic->kind;
+            r->version = ic->version;
+            r->who = ic->who;
+            r->via_nat = ic->nat_server != 0;
+            guint64 *k = g_new(guint64, 1);
+            *k = key;
+            g_hash_table_insert(f->reporters, k, r);
+            g_ptr_array_add(f->reporter_order, r);
+        }
+        r->count++;
+    }
 }
 
 /* Most affected first: most failed transactions, then the larger share. */
@@ -181,15 +208,6 @@ cmp_findings(gconstpointer a, gconstpointer b)
     if (x->txns != y->txns)
         return x->txns < y->txns ? -1 : 1;
     return 0;
-}
-
-static void
-list_strings(GString *out, GPtrArray *a, guint max)
-{
-    for (guint i = 0; i < a->len && i < max; i++)
-        g_string_append_printf(out, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(a, i));
-    if (a->len > max)
-        g_string_append_printf(out, " and %u more", a->len - max);
 }
 
 /* One phrase per failure kind, most frequent first. */
@@ -206,67 +224,111 @@ cmp_parts(gconstpointer a, gconstpointer b)
     return x->count > y->count ? -1 : x->count < y->count;
 }
 
-static const char *
-rejected_cause(const finding *f, dm_icmp_kind kind, GString *tmp)
+static const reporter *
+reporter_of_kind(const finding *f, dm_icmp_kind kind)
+{
+    for (guint i = 0; i < f->reporter_order->len; i++) {
+        const reporter *r = g_ptr_array_index(f->reporter_order, i);
+        if (r->kind == kind)
+            return r;
+    }
+    return NULL;
+}
+
+static char *
+rejected_cause(const dm_tracker *tr, const finding *f, dm_icmp_kind kind)
 {
     char srv[48], rep[48] = "";
-    dm_addr_to_str(&f->key.server, srv, sizeof srv);
-    const reporter *r = NULL;
-    for (guint i = 0; i < f->reporters->len && !r; i++) {
-        const reporter *x = g_ptr_array_index(f->reporters, i);
-        if (x->kind == kind)
-            r = x;
-    }
+    dm_addr_to_str(dm_tracker_addr(tr, f->server), srv, sizeof srv);
+    const reporter *r = reporter_of_kind(f, kind);
     if (r)
-        dm_addr_to_str(&r->addr, rep, sizeof rep);
-    const char *proto = f->key.transport == DM_TCP ? "tcp" : "udp";
-    g_string_truncate(tmp, 0);
+        dm_addr_to_str(dm_tracker_addr(tr, r->addr), rep, sizeof rep);
+    const char *proto = f->transport == DM_TCP ? "tcp" : "udp";
+    gboolean server = r && r->who == DM_REPORTER_SERVER;
     switch (kind) {
     case DM_ICMP_PORT_UNREACHABLE:
-        if (r && r->from_server && r->via_nat)
-            g_string_printf(tmp, "no DNS service listening on %s %s/%u, where %s forwards the "
-                            "queries", rep, proto, f->key.server_port, srv);
-        else if (r && r->from_server)
-            g_string_printf(tmp, "no DNS service listening on %s %s/%u", srv, proto,
-                            f->key.server_port);
-        else
-            g_string_printf(tmp, "a firewall at %s rejects %s/%u on the way to %s", rep, proto,
-                            f->key.server_port, srv);
-        break;
+        if (server && r->via_nat)
+            return g_strdup_printf("no DNS service listening on %s %s/%u, where %s forwards the "
+                                   "queries", rep, proto, f->port, srv);
+        if (server)
+            return g_strdup_printf("no DNS service listening on %s %s/%u", srv, proto, f->port);
+        return g_strdup_printf("a firewall at %s rejects %s/%u on the way to %s", rep, proto,
+                               f->port, srv);
     case DM_ICMP_HOST_UNREACHABLE:
-        g_string_printf(tmp, "server host down or unreachable: %s cannot reach %s", rep, srv);
-        break;
+        return g_strdup_printf("server host down or unreachable: %s cannot reach %s", rep, srv);
     case DM_ICMP_NET_UNREACHABLE:
-        g_string_printf(tmp, "route down: %s has no route to %s's network", rep, srv);
-        break;
+        return g_strdup_printf("route down: %s has no route to %s's network", rep, srv);
     case DM_ICMP_ADMIN_PROHIBITED:
-        g_string_printf(tmp, "blocked by policy: a firewall at %s rejects DNS to %s", rep, srv);
-        break;
+        return g_strdup_printf("blocked by policy: a firewall at %s rejects DNS to %s", rep, srv);
     case DM_ICMP_TTL_EXCEEDED:
-        g_string_printf(tmp, "routing loop or path too long: TTL ran out at %s", rep);
-        break;
+        return g_strdup_printf("routing loop or path too long: TTL ran out at %s", rep);
     case DM_ICMP_FRAG_NEEDED:
-        g_string_printf(tmp, "packets too big for the path (reported by %s)", rep);
-        break;
+        return g_strdup_printf("packets too big for the path (reported by %s)", rep);
     default:
-        g_string_printf(tmp, "the network refused delivery (ICMP error from %s)", rep);
-        break;
+        return g_strdup_printf("the network refused delivery (ICMP error from %s)", rep);
     }
-    return tmp->str;
+}
+
+static gint
+cmp_keys(gconstpointer a, gconstpointer b)
+{
+    guint x = GPOINTER_TO_UINT(a), y = GPOINTER_TO_UINT(b);
+    return x < y ? -1 : x > y;
+}
+
+/* "; Extended DNS Error: DNSSEC Bogus (2), Network Error" */
+static void
+append_ede(GString *s, GHashTable *ede)
+{
+    if (!g_hash_table_size(ede))
+        return;
+    GList *codes = g_list_sort(g_hash_table_get_keys(ede), cmp_keys);
+    g_string_append(s, "; Extended DNS Error: ");
+    for (GList *l = codes; l; l = l->next) {
+        guint code = GPOINTER_TO_UINT(l->data) - 1;
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ede, l->data));
+        const char *name = dm_ede_name((guint16)code);
+        g_string_append_printf(s, "%s%s", l != codes ? ", " : "", name ? name : "code");
+        if (!name)
+            g_string_append_printf(s, " %u", code);
+        if (n > 1)
+            g_string_append_printf(s, " (%u)", n);
+    }
+    g_list_free(codes);
+}
+
+static void
+add_part(GArray *parts, guint count, char *what, char *cause)
+{
+    part p = { count, what, cause };
+    g_array_append_val(parts, p);
 }
 
 static GArray *
-finding_parts(const finding *f)
+finding_parts(const dm_tracker *tr, const finding *f)
 {
     GArray *parts = g_array_new(FALSE, TRUE, sizeof(part));
-    GString *tmp = g_string_new(NULL);
+    char srv[48];
+    dm_addr_to_str(dm_tracker_addr(tr, f->server), srv, sizeof srv);
     for (int k = 0; k < DM_ICMP_KIND_COUNT; k++) {
-        if (!f->by_icmp[k])
-            continue;
-        part p = { f->by_icmp[k], g_strdup_printf("%u answered only by ICMP %s", f->by_icmp[k],
-                                                  dm_icmp_kind_text((dm_icmp_kind)k)),
-                   g_strdup(rejected_cause(f, (dm_icmp_kind)k, tmp)) };
-        g_array_append_val(parts, p);
+        if (f->by_icmp[k])
+            add_part(parts, f->by_icmp[k],
+                     g_strdup_printf("%u answered only by ICMP %s", f->by_icmp[k],
+                                     dm_icmp_kind_text((dm_icmp_kind)k)),
+                     rejected_cause(tr, f, (dm_icmp_kind)k));
+    }
+    if (f->resets)
+        add_part(parts, f->resets, g_strdup_printf("%u refused by a TCP reset", f->resets),
+                 g_strdup_printf("no DNS over TCP on %s port %u (connections refused)", srv,
+                                 f->port));
+    if (f->wrong) {
+        char *from = dm_endpoint_to_str(dm_tracker_addr(tr, f->wrong_from), f->wrong_port);
+        add_part(parts, f->wrong,
+                 g_strdup_printf("%u answered only from the wrong address (%s)", f->wrong, from),
+                 g_strdup_printf("the server answers from the wrong address: queries to %s are "
+                                 "answered from %s, which the clients discard (a multi-homed "
+                                 "server, or NAT or load-balancer asymmetry)", srv, from));
+        g_free(from);
     }
     static const struct { dm_outcome o; const char *what; const char *cause; } plain[] = {
         { DM_OUTCOME_UNANSWERED, "never answered",
@@ -283,58 +345,89 @@ finding_parts(const finding *f)
         { DM_OUTCOME_INCOMPLETE, "still unanswered when the capture ended",
           "undecided: the capture ended before the timeout" },
     };
+    gboolean ede_said = FALSE;
     for (gsize i = 0; i < G_N_ELEMENTS(plain); i++) {
         guint n = f->by_outcome[plain[i].o];
         if (!n)
             continue;
-        part p = { n, g_strdup_printf("%u %s", n, plain[i].what), g_strdup(plain[i].cause) };
-        g_array_append_val(parts, p);
+        GString *cause = g_string_new(plain[i].cause);
+        if (!ede_said && (plain[i].o == DM_OUTCOME_SERVFAIL || plain[i].o == DM_OUTCOME_REFUSED ||
+                          plain[i].o == DM_OUTCOME_ERROR)) {
+            append_ede(cause, f->ede);
+            ede_said = TRUE;
+        }
+        add_part(parts, n, g_strdup_printf("%u %s", n, plain[i].what),
+                 g_string_free(cause, FALSE));
     }
     g_array_sort(parts, cmp_parts);
-    g_string_free(tmp, TRUE);
+    /* Whatever refused them, failed TCP retries of truncated answers mean
+     * that large answers cannot reach the clients: say that first. */
+    if (f->fallbacks_failed) {
+        part p = { G_MAXUINT,
+                   g_strdup_printf("%u of them TCP retr%s of truncated UDP answers",
+                                   f->fallbacks_failed, f->fallbacks_failed == 1 ? "y" : "ies"),
+                   g_strdup("large answers cannot reach the clients: the TCP retry of a "
+                            "truncated answer fails (typical cause: a firewall blocking TCP/53)") };
+        g_array_prepend_val(parts, p);
+    }
     return parts;
 }
 
-static void
-write_finding(GString *out, guint n, const finding *f)
+static const char *
+reporter_role(const reporter *r)
 {
-    char *title = server_text(&f->key);
-    g_string_append_printf(out, "\nFinding %u: %s\n", n, title);
-    g_free(title);
+    if (r->who == DM_REPORTER_CLIENT)
+        return "the client itself";
+    if (r->who == DM_REPORTER_SERVER)
+        return r->via_nat ? "the server behind the forwarder" : "the server itself";
+    return "a router or firewall on the path";
+}
 
-    GArray *parts = finding_parts(f);
-    g_string_append_printf(out, "  What failed:  %u of %u transactions (%u of %u queries sent) ",
-                           f->failed, f->txns, f->failed_queries, f->queries);
-    g_string_append(out, "for ");
-    list_strings(out, f->names, 5);
+static void
+write_finding(GString *out, const dm_tracker *tr, guint n, finding *f)
+{
+    char srv[48];
+    dm_addr_to_str(dm_tracker_addr(tr, f->server), srv, sizeof srv);
+    g_string_append_printf(out, "\nFinding %u: DNS over %s to %s port %u\n", n,
+                           f->transport == DM_TCP ? "TCP" : "UDP", srv, f->port);
+    GArray *parts = finding_parts(tr, f);
+    g_string_append_printf(out, "  What failed:  %u of %u transactions (%u of %u %s) for ",
+                           f->failed, f->txns, f->failed_queries, f->queries,
+                           f->connections == f->txns ? "connection attempts" : "queries sent");
+    if (g_hash_table_size(f->names.set))
+        strset_list(out, &f->names);
+    else
+        g_string_append(out, "no question (TCP connection attempts)");
     g_string_append(out, ": ");
     for (guint i = 0; i < parts->len; i++)
         g_string_append_printf(out, "%s%s", i ? ", " : "", g_array_index(parts, part, i).what);
     g_string_append(out, ".\n");
 
-    if (f->reporters->len) {
-        g_string_append(out, "  Reported by:  ");
-        for (guint i = 0; i < f->reporters->len; i++) {
-            const reporter *r = g_ptr_array_index(f->reporters, i);
+    g_string_append(out, "  Reported by:  ");
+    if (f->reporter_order->len) {
+        for (guint i = 0; i < f->reporter_order->len; i++) {
+            const reporter *r = g_ptr_array_index(f->reporter_order, i);
             char a[48];
             g_string_append_printf(out, "%sICMP%s %s from %s (%s), %u time%s", i ? "; " : "",
                                    r->version == 6 ? "v6" : "", dm_icmp_kind_text(r->kind),
-                                   dm_addr_to_str(&r->addr, a, sizeof a),
-                                   r->via_nat ? "the server behind the forwarder"
-                                   : r->from_server ? "the server itself"
-                                                    : "a router or firewall on the path",
-                                   r->count, r->count == 1 ? "" : "s");
+                                   dm_addr_to_str(dm_tracker_addr(tr, r->addr), a, sizeof a),
+                                   reporter_role(r), r->count, r->count == 1 ? "" : "s");
         }
-        g_string_append(out, ".\n");
+        if (f->resets)
+            g_string_append_printf(out, "; TCP resets from %s", srv);
+    } else if (f->resets) {
+        g_string_append_printf(out, "TCP resets from %s", srv);
+    } else if (f->wrong) {
+        g_string_append(out, "the clients themselves: answers came back from another address, "
+                             "and the clients refused them");
     } else {
         guint silent = f->by_outcome[DM_OUTCOME_UNANSWERED] + f->by_outcome[DM_OUTCOME_INCOMPLETE];
-        g_string_append(out, "  Reported by:  ");
         g_string_append(out, silent == f->failed ? "nobody: no response and no ICMP error came back"
                              : silent ? "the server's own DNS responses; the rest got no response "
                                         "and no ICMP error"
                                       : "the server itself, in its DNS responses");
-        g_string_append(out, ".\n");
-    }    g_string_append(out, "  Likely cause: ");
+    }
+    g_string_append(out, ".\n  Likely cause: ");
     for (guint i = 0; i < parts->len; i++) {
         part *p = &g_array_index(parts, part, i);
         g_string_append_printf(out, "%s%s", i ? "; also " : "", p->cause);
@@ -345,63 +438,198 @@ write_finding(GString *out, guint n, const finding *f)
     g_array_free(parts, TRUE);
 
     g_string_append(out, "  Clients:      ");
-    list_strings(out, f->clients, 10);
+    strset_list(out, &f->clients);
     char *t0 = dm_time_text(f->first), *t1 = dm_time_text(f->last);
-    g_string_append_printf(out, "\n  When:         %s to %s UTC\n", t0, t1 + 11);
+    g_string_append_printf(out, "\n  When:         %s to %s UTC\n", t0,
+                           strlen(t1) > 11 ? t1 + 11 : t1);
     if (strncmp(t0, t1, 10) != 0)
         g_string_append_printf(out, "                (ends %s)\n", t1);
     g_free(t0);
     g_free(t1);
-    g_string_append(out, "  Evidence:     frames ");
-    dm_frames_to_ranges(f->frames, out);
+    g_string_append_printf(out, "  Evidence:     frame%s ", f->frames->len == 1 ? "" : "s");
+    dm_frames_to_ranges(f->frames, EVIDENCE_RUNS, out);
     g_string_append(out, "\n");
 }
 
-void
-dm_report_write(const dm_tracker *tr, const dm_ledger *seen, GString *out)
+/* ---- what the users felt ----------------------------------------------- */
+
+static gint
+cmp_time(gconstpointer a, gconstpointer b)
 {
-    GHashTable *by_server = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    dm_time x = *(const dm_time *)a, y = *(const dm_time *)b;
+    return x < y ? -1 : x > y;
+}
+
+static char *
+question_label(const dm_tracker *tr, const dm_txn *t)
+{
+    char b[16];
+    return g_strdup_printf("%s (%s)", dm_tracker_name(tr, t->name),
+                           dm_qtype_text(t->qtype, b, sizeof b));
+}
+
+static void
+write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen,
+             guint failed_txns, guint failed_alone)
+{
+    guint by[DM_LOOKUP_COUNT] = { 0 };
+    strset fail_names, fail_clients, rec_servers, all_clients;
+    strset_init(&fail_names, NAMES_LISTED);
+    strset_init(&fail_clients, CLIENTS_LISTED);
+    strset_init(&rec_servers, CLIENTS_LISTED);
+    strset_init(&all_clients, 0);
+    GArray *delays = g_array_new(FALSE, FALSE, sizeof(dm_time));
+    for (guint32 id = 1; id <= dm_lookups_count(ls); id++) {
+        const dm_lookup *l = dm_lookups_get(ls, id);
+        if (seen && dm_ledger_lookup_counted(seen, id) == DM_NOT_COUNTED)
+            continue;
+        dm_lookup_outcome o = dm_lookup_outcome_of(ls, l);
+        by[o]++;
+        const dm_txn *first = dm_tracker_txn(tr, l->first_txn);
+        char a[48];
+        strset_add(&all_clients, g_strdup(dm_addr_to_str(dm_tracker_addr(tr, first->client), a,
+                                                          sizeof a)));
+        if (o == DM_LOOKUP_FAILED) {
+            strset_add(&fail_names, question_label(tr, first));
+            strset_add(&fail_clients, g_strdup(a));
+        } else if (o == DM_LOOKUP_RECOVERED) {
+            const dm_txn *d = dm_tracker_txn(tr, l->definitive);
+            strset_add(&rec_servers, g_strdup(dm_addr_to_str(dm_tracker_addr(tr, d->server), a,
+                                                              sizeof a)));
+            dm_time delay;
+            if (dm_lookup_delay(ls, l, &delay))
+                g_array_append_val(delays, delay);
+        }
+    }
+    guint total = by[DM_LOOKUP_RESOLVED] + by[DM_LOOKUP_RECOVERED] + by[DM_LOOKUP_FAILED] +
+                  by[DM_LOOKUP_INCOMPLETE];
+    guint clients = g_hash_table_size(all_clients.set);
+    g_string_append_printf(out, "%u lookup%s by %u client%s: %u resolved, %u recovered, %u failed, "
+                           "%u incomplete.\n", total, total == 1 ? "" : "s", clients,
+                           clients == 1 ? "" : "s", by[DM_LOOKUP_RESOLVED], by[DM_LOOKUP_RECOVERED],
+                           by[DM_LOOKUP_FAILED], by[DM_LOOKUP_INCOMPLETE]);
+    if (failed_txns) {
+        g_string_append(out, "\nWhat users felt:\n");
+        if (by[DM_LOOKUP_FAILED]) {
+            g_string_append_printf(out, "  Failed for good: %u lookup%s of ", by[DM_LOOKUP_FAILED],
+                                   by[DM_LOOKUP_FAILED] == 1 ? "" : "s");
+            strset_list(out, &fail_names);
+            g_string_append(out, " by ");
+            strset_list(out, &fail_clients);
+            g_string_append(out, ".\n");
+        }
+        if (by[DM_LOOKUP_RECOVERED]) {
+            g_array_sort(delays, cmp_time);
+            char *med = dm_duration_text(g_array_index(delays, dm_time, (delays->len - 1) / 2));
+            char *max = dm_duration_text(g_array_index(delays, dm_time, delays->len - 1));
+            g_string_append_printf(out, "  Recovered: %u lookup%s after failed tries, on ",
+                                   by[DM_LOOKUP_RECOVERED], by[DM_LOOKUP_RECOVERED] == 1 ? "" : "s");
+            strset_list(out, &rec_servers);
+            g_string_append_printf(out, "; added delay median %s, max %s.\n", med, max);
+            g_free(med);
+            g_free(max);
+        }
+        if (!by[DM_LOOKUP_FAILED] && !by[DM_LOOKUP_INCOMPLETE] && !failed_alone)
+            g_string_append(out, "  Every failure recovered: no lookup failed for good.\n");
+        if (failed_alone)
+            g_string_append_printf(out, "  Outside any lookup: %u failed transaction%s without a "
+                                   "question (TCP connection attempts, malformed queries).\n",
+                                   failed_alone, failed_alone == 1 ? "" : "s");
+        if (by[DM_LOOKUP_INCOMPLETE])
+            g_string_append_printf(out, "  Still open when the capture ended: %u lookup%s.\n",
+                                   by[DM_LOOKUP_INCOMPLETE], by[DM_LOOKUP_INCOMPLETE] == 1 ? "" : "s");
+    }
+    g_array_free(delays, TRUE);
+    strset_clear(&fail_names);
+    strset_clear(&fail_clients);
+    strset_clear(&rec_servers);
+    strset_clear(&all_clients);
+}
+
+/* ---- the report -------------------------------------------------------- */
+
+void
+dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen, GString *out)
+{
+    GHashTable *by_server = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     GPtrArray *order = g_ptr_array_new_with_free_func(finding_free);
-    guint total = 0, failed = 0, healthy = 0, healthy_by[DM_OUTCOME_COUNT] = { 0 };
-    GHashTable *healthy_servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    guint32 n = dm_tracker_txn_count(tr);
+    finding **of = g_new0(finding *, n + 1);    /* failed transactions' findings */
+    guint total = 0, failed = 0, failed_alone = 0, healthy = 0, healthy_by[DM_OUTCOME_COUNT] = { 0 };
+    GHashTable *healthy_servers = g_hash_table_new(g_direct_hash, g_direct_equal);
     double rtt_sum = 0;
     guint rtt_n = 0;
 
-    for (guint i = 1; i <= dm_tracker_txn_count(tr); i++) {
+    for (guint32 i = 1; i <= n; i++) {
         const dm_txn *t = dm_tracker_txn(tr, i);
-        if (seen && dm_ledger_counted(seen, t) == DM_NOT_COUNTED)
+        if (seen && !dm_ledger_seen(seen, i))
             continue;
         dm_outcome o = dm_txn_outcome(tr, t);
+        const dm_txn_ext *e = dm_tracker_ext(tr, t);
         total++;
         finding *f = finding_for(by_server, order, t);
         f->txns++;
-        f->queries += t->attempts->len;
+        gboolean connection = (t->flags & DM_T_CONNECTION) != 0;
+        guint attempts = connection && e ? e->syns : t->attempts;
+        f->queries += attempts;
+        f->connections += connection;
         if (!dm_outcome_is_failure(o)) {
-            char s[48];
             healthy++;
             healthy_by[o]++;
-            g_hash_table_add(healthy_servers, g_strdup(dm_addr_to_str(&t->flow.server, s, sizeof s)));
+            g_hash_table_add(healthy_servers, GUINT_TO_POINTER(t->server));
             dm_time rtt;
-            if (dm_txn_rtt(t, &rtt)) {
+            if (dm_txn_rtt(t, &rtt) && o != DM_OUTCOME_TRUNCATED) {
                 rtt_sum += (double)rtt / 1e6;
                 rtt_n++;
             }
             continue;
         }
         failed++;
+        failed_alone += dm_lookups_of(ls, i) ? 0 : 1;
+        of[i] = f;
         f->failed++;
-        f->failed_queries += t->attempts->len;
+        f->failed_queries += attempts;
         f->by_outcome[o]++;
-        if (o == DM_OUTCOME_REJECTED)
-            f->by_icmp[dm_txn_first_icmp_on_query(t)->kind]++;
-        char c[48], b[16];
-        add_unique(f->clients, g_strdup(dm_addr_to_str(&t->flow.client, c, sizeof c)));
-        if (t->q.name)
-            add_unique(f->names, g_strdup_printf("%s (%s)", t->q.name,
-                                                 dm_qtype_text(t->q.type, b, sizeof b)));
-        note_frames(f, t);
-        note_reporters(f, t);
+        const dm_icmp *ic = dm_txn_icmp_on_query(tr, t);
+        if (e && e->fallback_of && (o == DM_OUTCOME_REJECTED || o == DM_OUTCOME_UNANSWERED))
+            f->fallbacks_failed++;
+        if (o == DM_OUTCOME_REJECTED && ic)
+            f->by_icmp[ic->kind]++;
+        else if (o == DM_OUTCOME_REJECTED)
+            f->resets++;
+        if (o == DM_OUTCOME_WRONG_SOURCE && e) {
+            if (!f->wrong++) {
+                f->wrong_from = e->wrong_from;
+                f->wrong_port = e->wrong_port;
+            }
+        }
+        if ((t->flags & DM_T_EDE) && e) {
+            gpointer k = GUINT_TO_POINTER((guint)e->ede_code + 1);
+            g_hash_table_insert(f->ede, k,
+                                GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(f->ede, k)) + 1));
+        }
+        char c[48];
+        strset_add(&f->clients, g_strdup(dm_addr_to_str(dm_tracker_addr(tr, t->client), c,
+                                                         sizeof c)));
+        if (t->name)
+            strset_add(&f->names, question_label(tr, t));
+        f->first = MIN(f->first, t->first_ts);
+        f->last = MAX(f->last, t->last_ts);
+        if (t->flags & DM_T_ANSWERED)
+            f->last = MAX(f->last, t->answer_ts);
+        note_reporters(f, tr, t);
     }
+    /* Evidence: every frame of the failed transactions, in one pass. */
+    for (guint32 id = 1; id <= dm_tracker_item_count(tr); id++) {
+        const dm_item *it = dm_tracker_item(tr, id);
+        guint32 frame = dm_tracker_item_frame(tr, id);
+        if (it->txn && of[it->txn] && frame) {
+            g_array_append_val(of[it->txn]->frames, frame);
+            if (it->role == DM_ROLE_ICMP)
+                of[it->txn]->last = MAX(of[it->txn]->last, dm_tracker_icmp_ref(tr, it->ref)->ts);
+        }
+    }
+    g_free(of);
 
     guint affected = 0;
     for (guint i = 0; i < order->len; i++)
@@ -409,22 +637,23 @@ dm_report_write(const dm_tracker *tr, const dm_ledger *seen, GString *out)
     g_string_append(out, "dnsmon incident report\n");
     g_string_append_printf(out, "%u DNS transaction%s, %u failed, %u server%s affected.\n", total,
                            total == 1 ? "" : "s", failed, affected, affected == 1 ? "" : "s");
+    write_impact(out, tr, ls, seen, failed, failed_alone);
     g_ptr_array_sort(order, cmp_findings);
-    guint n = 0;
+    guint k = 0;
     for (guint i = 0; i < order->len; i++) {
-        const finding *f = g_ptr_array_index(order, i);
+        finding *f = g_ptr_array_index(order, i);
         if (f->failed)
-            write_finding(out, ++n, f);
+            write_finding(out, tr, ++k, f);
     }
-    if (!n)
+    if (!k)
         g_string_append(out, "\nNo failed DNS transactions.\n");
     g_string_append(out, "\nHealthy traffic: ");
     if (healthy) {
         guint ns = g_hash_table_size(healthy_servers);
         g_string_append_printf(out, "%u transaction%s to %u server%s answered (%u with data, %u "
-                               "NOERROR without data)", healthy, healthy == 1 ? "" : "s", ns,
-                               ns == 1 ? "" : "s", healthy_by[DM_OUTCOME_ANSWERED],
-                               healthy_by[DM_OUTCOME_NODATA]);
+                               "NOERROR without data, %u truncated)", healthy, healthy == 1 ? "" : "s",
+                               ns, ns == 1 ? "" : "s", healthy_by[DM_OUTCOME_ANSWERED],
+                               healthy_by[DM_OUTCOME_NODATA], healthy_by[DM_OUTCOME_TRUNCATED]);
         if (rtt_n)
             g_string_append_printf(out, ", average response time %.1f ms", rtt_sum / rtt_n);
         g_string_append(out, ".\n");

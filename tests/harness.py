@@ -148,7 +148,8 @@ def one(item, key, default=None):
 
 def parse_expectations(readme=None):
     """captures/README.md: one table per capture under '### <file>'.
-    Returns {file: {"rows": [dict], "unmatched": [frames], "ignored": [frames]}}."""
+    Returns {file: {"rows": [dict], "unmatched": [frames], "ignored": [frames],
+    "no_subtree": [frames]}}: every "Ignored (...)" line adds to "ignored"."""
     readme = readme or os.path.join(CAPTURES, "README.md")
     out = {}
     current = None
@@ -159,7 +160,8 @@ def parse_expectations(readme=None):
             if line.startswith("### "):
                 name = line[4:].strip().strip("`")
                 if name.endswith((".pcap", ".pcapng")):
-                    current = out.setdefault(name, {"rows": [], "unmatched": [], "ignored": []})
+                    current = out.setdefault(name, {"rows": [], "unmatched": [], "ignored": [],
+                                                    "no_subtree": []})
                     header = None
                 else:
                     current = None
@@ -177,17 +179,20 @@ def parse_expectations(readme=None):
             elif line.lower().startswith("unmatched:"):
                 current["unmatched"] = frames_of(line.split(":", 1)[1])
             elif line.lower().startswith("ignored"):
-                current["ignored"] = frames_of(line.split(":", 1)[1])
+                current["ignored"] += frames_of(line.split(":", 1)[1])
+            elif line.lower().startswith("no dnsmon subtree:"):
+                current["no_subtree"] += frames_of(line.split(":", 1)[1])
     return out
 
 
 def frames_of(text):
-    text = text.strip().strip("`").strip()
+    """ "1,3,5", "3-5, 7 (a note)" -> frame numbers; "-" -> []."""
+    text = text.split("(")[0].strip().strip("`").strip()
     if text in ("", "-"):
         return []
     result = []
     for part in text.replace(" ", "").split(","):
-        part = part.split("(")[0]
-        if part.isdigit():
-            result.append(int(part))
+        lo, _, hi = part.partition("-")
+        if lo.isdigit() and (not hi or hi.isdigit()):
+            result.extend(range(int(lo), int(hi or lo) + 1))
     return result

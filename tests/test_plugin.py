@@ -6,12 +6,14 @@ import unittest
 from harness import TsharkTestCase
 
 SPEC_FIELDS = """txn outcome failed unanswered rejected attempt attempts query_in response_in
-icmp_in rtt client client6 server server6 server_port transport qname qtype icmp.kind
-icmp.reporter icmp.reporter6 icmp.from_server icmp.quotes""".split()
+icmp_in rtt rtt_ms client client6 server server6 server_port transport qname qtype icmp.kind
+icmp.reporter icmp.reporter6 icmp.from_server icmp.quotes wrong_source answered_from
+answered_from6 tcp.reset tcp.fallback_of tcp.fallback_in ede ede.text lookup lookup.outcome
+lookup.txns lookup.servers lookup.delay lookup.delay_ms""".split()
 
 SPEC_EXPERTS = """rejected icmp_error unanswered servfail refused error_rcode nxdomain
 retransmission slow late bounced duplicate_response unsolicited question_mismatch
-incomplete""".split()
+incomplete wrong_source tcp_reset tcp_fallback_failed lookup_failed lookup_recovered""".split()
 
 
 class PluginTest(TsharkTestCase):
@@ -36,7 +38,8 @@ class PluginTest(TsharkTestCase):
     def test_preferences_registered(self):
         out = self.ts.stdout("-G", "defaultprefs")
         for pref, default in (("timeout", "5"), ("retransmit_window", "5"),
-                              ("slow_threshold", "500"), ("ignore_multicast", "TRUE")):
+                              ("slow_threshold", "500"), ("ignore_multicast", "TRUE"),
+                              ("lookup_window", "5")):
             self.assertRegex(out, r"(?m)^#dnsmon\.%s: %s$" % (pref, default))
 
 

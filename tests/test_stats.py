@@ -8,9 +8,18 @@ import unittest
 from harness import TsharkTestCase, frames_of, parse_expectations
 
 EXPECTED = parse_expectations()
-FAILED = {"nxdomain", "servfail", "refused", "error", "rejected", "incomplete", "unanswered"}
-OUTCOMES = ["answered", "nodata", "nxdomain", "servfail", "refused", "error", "rejected",
-            "incomplete", "unanswered"]
+FAILED = {"nxdomain", "servfail", "refused", "error", "rejected", "wrong_source", "incomplete",
+          "unanswered"}
+OUTCOMES = ["answered", "nodata", "truncated", "nxdomain", "servfail", "refused", "error",
+            "rejected", "wrong_source", "incomplete", "unanswered"]
+LOOKUPS = ["resolved", "recovered", "failed", "incomplete"]
+NCOLS = 13      # the failed queries table's columns
+
+
+def syn_row(r):
+    """A TCP connection attempt: its query frames are SYNs, not DNS queries."""
+    return r["transport"] == "tcp" and r["response frames"] == "-" and (
+        r["name"] == "-" or r.get("fallback of", "-") != "-")
 TREE_LINE = re.compile(r"^( *)(\S.*?)\s{2,}(\d+)(?:\s|$)")
 
 
@@ -33,8 +42,8 @@ def parse_failures(out):
     rows = []
     for line in out.splitlines():
         cells = [c.strip() for c in line.split("|")]
-        if len(cells) >= 11 and cells[0].isdigit():
-            rows.append(cells[:11])
+        if len(cells) >= NCOLS and cells[0].isdigit():
+            rows.append(cells[:NCOLS])
     return rows
 
 
@@ -55,8 +64,14 @@ class StatsTest(TsharkTestCase):
         for cap, exp in EXPECTED.items():
             rows = exp["rows"]
             by_outcome = collections.Counter(r["outcome"] for r in rows)
-            queries = sum(len(frames_of(r["query frames"])) for r in rows)
+            dns_rows = [r for r in rows if not syn_row(r)]
+            queries = sum(len(frames_of(r["query frames"])) for r in dns_rows)
             icmp = len(set().union(set(), *(frames_of(r["icmp frames"]) for r in rows)))
+            lookups = {}
+            for r in rows:
+                if r.get("lookup", "-") != "-":
+                    lookups[r["lookup"]] = r["lookup outcome"]
+            by_lookup = collections.Counter(lookups.values())
             results = {}
             for two_pass in (False, True):
                 tree = parse_tree(self.tap(cap, "tree", two_pass))
@@ -69,7 +84,11 @@ class StatsTest(TsharkTestCase):
                                  sum(by_outcome[o] for o in FAILED), where)
                 self.assertEqual(tree.get(("Queries sent",), 0), queries, where)
                 self.assertEqual(tree.get(("Queries sent", "Retransmissions"), 0),
-                                 queries - len(rows), where)
+                                 queries - len(dns_rows), where)
+                self.assertEqual(tree.get(("Lookups",), 0), len(lookups), where + ": lookups")
+                for o in LOOKUPS:
+                    self.assertEqual(tree.get(("Lookups", o), 0), by_lookup.get(o, 0),
+                                     where + ": lookups " + o)
                 self.assertGreaterEqual(tree.get(("ICMP errors about DNS",), 0), icmp, where)
                 per_server = collections.Counter(r["server"] for r in rows)
                 for server, n in per_server.items():
@@ -81,10 +100,11 @@ class StatsTest(TsharkTestCase):
 
     def test_failures_table(self):
         for cap, exp in EXPECTED.items():
-            want = [(r["txn"], str(min(frames_of(r["query frames"]))), r["name"], r["type"],
-                     r["attempts"], r["outcome"]) for r in exp["rows"] if r["outcome"] in FAILED]
+            want = [(r["txn"], str(min(frames_of(r["query frames"]))), r["client"].rsplit(":", 1)[1],
+                     r["name"], r["type"], r["attempts"], r["outcome"], r.get("lookup outcome", "-"))
+                    for r in exp["rows"] if r["outcome"] in FAILED]
             for two_pass in (False, True):
-                got = [(c[0], c[1], c[6], c[7], c[8], c[9])
+                got = [(c[0], c[1], c[4], c[7], c[8], c[9], c[10], c[11])
                        for c in parse_failures(self.tap(cap, "failures", two_pass))]
                 self.assertEqual(got, want, "%s (%s)" % (cap, two_pass))
 
@@ -104,7 +124,7 @@ class StatsTest(TsharkTestCase):
         for cap, exp in EXPECTED.items():
             rows = exp["rows"]
             failed = [r for r in rows if r["outcome"] in FAILED]
-            servers = collections.Counter(r["server"] for r in failed)
+            servers = collections.Counter((r["transport"].upper(), r["server"]) for r in failed)
             outs = [self.tap(cap, "report", tp) for tp in (False, True)]
             self.assertEqual(outs[0], outs[1], cap + ": the same report in both modes")
             out = outs[1]
@@ -114,7 +134,8 @@ class StatsTest(TsharkTestCase):
             findings = re.findall(r"(?m)^Finding \d+: DNS over (UDP|TCP) to (\S+) port (\d+)$",
                                   out)
             self.assertEqual(len(findings), len(servers), cap + ": one finding per server")
-            counts = [servers[("[%s]:%s" if ":" in a else "%s:%s") % (a, p)] for _, a, p in findings]
+            counts = [servers[(t, ("[%s]:%s" if ":" in a else "%s:%s") % (a, p))]
+                      for t, a, p in findings]
             self.assertEqual(counts, sorted(counts, reverse=True), cap + ": most affected first")
             if not failed:
                 self.assertIn("No failed DNS transactions.", out)
@@ -135,6 +156,19 @@ class StatsTest(TsharkTestCase):
         rcodes = self.tap("rcodes.pcapng", "report", True)
         self.assertIn("server failing upstream (SERVFAIL)", rcodes)
         self.assertIn("the server refuses these queries (REFUSED)", rcodes)
+        self.assertIn("the server answers from the wrong address",
+                      self.tap("wrong-source.pcapng", "report", True))
+        tc = self.tap("tc-fallback.pcapng", "report", True)
+        self.assertIn("large answers cannot reach the clients", tc)
+        self.assertIn("a firewall blocking TCP/53", tc)
+        self.assertIn("no DNS over TCP on 203.0.113.3 port 53",
+                      self.tap("tcp-refused.pcapng", "report", True))
+        self.assertIn("DNSSEC Bogus", self.tap("ede.pcapng", "report", True))
+        lookups = self.tap("lookups.pcapng", "report", True)
+        self.assertRegex(lookups, r"Recovered: 3 lookups after failed tries, on 203\.0\.113\.2; "
+                                  r"added delay median \S+ m?s, max 1\.006 s\.")
+        self.assertIn("Failed for good: 1 lookup of www.example.test (A) by 198.51.100.10.",
+                      lookups)
         healthy = self.tap("healthy.pcapng", "report", True)
         self.assertIn("No failed DNS transactions.", healthy)
         self.assertRegex(healthy, r"Healthy traffic: \d+ transactions to 1 server answered")
@@ -151,7 +185,9 @@ class StatsTest(TsharkTestCase):
                 "Clients:      192.51.100.15",
                 "13:24:32 to 13:28:50 UTC",
                 "Evidence:     frames 1-6",
-                "Healthy traffic: none"):
+                "Healthy traffic: none",
+                "3 lookups by 1 client: 0 resolved, 0 recovered, 3 failed, 0 incomplete.",
+                "Failed for good: 3 lookups of yummyrecipesforme.com (A) by 192.51.100.15."):
             self.assertIn(sentence, out)
         self.assertEqual(out.count("Finding "), 1)
 

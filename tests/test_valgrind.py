@@ -13,7 +13,8 @@ import unittest
 
 from harness import TsharkTestCase, HERE
 
-OURS = re.compile(r"\((packet-dnsmon|taps|render|tracker|ledger|report|extract|names|plugin)"
+OURS = re.compile(r"\((packet-dnsmon|taps|tap_tree|tap_failures|tap_report|render|tracker|lookups|"
+                  r"hash|parse|txlog|ledger|report|extract|names|plugin|gui)"
                   r"\.c:\d+\)")
 BAD = ("Invalid read", "Invalid write", "Invalid free", "uninitialised", "Conditional jump",
        "definitely lost", "Mismatched free", "overlap")

@@ -1,0 +1,69 @@
+/* dnsmon_hash.h — keyed hashing and the lookup structures built on it.
+ *
+ * Attackers choose the keys dnsmon hashes (addresses, ports, IDs, names), so
+ * every hash is SipHash-2-4 keyed with a per-process random seed: no input
+ * can be chosen to collide. On that, two structures:
+ *
+ *   dm_index  — an open-addressing table of record ids (guint32, 1-based)
+ *               whose keys live in the records themselves: 4 bytes a slot,
+ *               the caller compares and rehashes through callbacks.
+ *   dm_intern — interned strings and addresses: equal inputs get one id.
+ *
+ * Plain C with GLib, no epan.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_HASH_H
+#define DNSMON_HASH_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* SipHash-2-4 of data under the process's random key (64-bit result). */
+guint64 dm_hash(const void *data, gsize len);
+/* The same under an explicit 128-bit key (for the reference test vectors). */
+guint64 dm_siphash24(const guint8 key[16], const void *data, gsize len);
+
+/* ---- dm_index ---------------------------------------------------------- */
+
+/* Hash of record id's key, and whether record id's key equals the probe. */
+typedef guint64 (*dm_index_hash_fn)(const void *ctx, guint32 id);
+typedef gboolean (*dm_index_match_fn)(const void *ctx, guint32 id, const void *probe);
+
+typedef struct {
+    guint32 *slots;             /* record ids, 0 = empty */
+    guint32 mask;               /* capacity - 1 (a power of two), or 0 */
+    guint32 used;
+    dm_index_hash_fn hash;
+    const void *ctx;            /* passed to hash and match */
+} dm_index;
+
+void dm_index_init(dm_index *ix, dm_index_hash_fn hash, const void *ctx);
+void dm_index_clear(dm_index *ix);
+/* The id whose key equals probe (of hash h), or 0. */
+guint32 dm_index_find(const dm_index *ix, guint64 h, dm_index_match_fn match, const void *probe);
+/* Sets the entry of probe's key to id, replacing an older one; returns the
+ * id it replaced, or 0. */
+guint32 dm_index_put(dm_index *ix, guint64 h, dm_index_match_fn match, const void *probe,
+                     guint32 id);
+gsize dm_index_bytes(const dm_index *ix);
+
+/* ---- dm_intern --------------------------------------------------------- */
+
+typedef struct dm_intern dm_intern;
+
+dm_intern *dm_intern_new(void);
+void dm_intern_free(dm_intern *in);
+/* Id (1, 2, …) of the bytes [data, data+len); equal bytes, equal id. */
+guint32 dm_intern_bytes(dm_intern *in, const void *data, gsize len);
+/* Id of an already interned value, or 0. */
+guint32 dm_intern_find(const dm_intern *in, const void *data, gsize len);
+/* The interned bytes of id (NUL-terminated after len), and their length. */
+const char *dm_intern_get(const dm_intern *in, guint32 id, gsize *len);
+guint32 dm_intern_count(const dm_intern *in);
+gsize dm_intern_bytes_used(const dm_intern *in);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,73 @@
+/* dnsmon_lookups.h — lookups: what the user felt (SPEC.md "Lookups").
+ *
+ * Resolvers retry on another port, fail over to the next server, fall back
+ * to TCP: each try is its own transaction. A lookup groups them: one client
+ * address asking one question (name compared without case), from its first
+ * transaction until a definitive answer (answered, nodata, nxdomain), with
+ * every later transaction that starts at most lookup_window after the
+ * lookup's latest event. A TCP fallback joins its truncated answer's lookup.
+ *
+ * The layer sits above the tracker and learns everything through its
+ * observer; the tracker knows nothing of lookups. Plain C with GLib.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_LOOKUPS_H
+#define DNSMON_LOOKUPS_H
+
+#include "dnsmon_tracker.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    DM_LOOKUP_PENDING = 0,
+    DM_LOOKUP_RESOLVED,         /* its first transaction gave the definitive answer */
+    DM_LOOKUP_RECOVERED,        /* a later one did, after failed or truncated ones */
+    DM_LOOKUP_FAILED,           /* every transaction decided, none definitive */
+    DM_LOOKUP_INCOMPLETE,       /* none definitive, one still incomplete */
+    DM_LOOKUP_COUNT
+} dm_lookup_outcome;
+
+typedef struct {
+    guint32 first_txn, last_txn;    /* transactions, in the order they joined */
+    guint32 definitive;         /* the transaction whose answer ended it, 0 if none */
+    guint32 txns;               /* how many */
+    guint32 servers;            /* distinct servers tried */
+    dm_time last_event;         /* latest attempt, response, ICMP error or reset */
+    guint32 open;               /* transactions not settled yet */
+    guint32 more_servers;       /* id of its overflow server set, 0 if none */
+    guint32 server[3];          /* the first distinct servers (interned addresses) */
+    guint8 settled;
+} dm_lookup;
+
+typedef struct dm_lookups dm_lookups;
+
+/* Observes tr from now on; lookup_window in seconds. */
+dm_lookups *dm_lookups_new(dm_tracker *tr, double lookup_window);
+void dm_lookups_free(dm_lookups *ls);
+
+/* The lookup of a transaction (1-based), 0 for one without a question. */
+guint32 dm_lookups_of(const dm_lookups *ls, guint32 txn);
+guint32 dm_lookups_count(const dm_lookups *ls);
+/* The next transaction of the same lookup, 0 after the last. */
+guint32 dm_lookups_next(const dm_lookups *ls, guint32 txn);
+const dm_lookup *dm_lookups_get(const dm_lookups *ls, guint32 id);
+
+/* Outcome as of the tracker's end time (final once it finished). */
+dm_lookup_outcome dm_lookup_outcome_of(const dm_lookups *ls, const dm_lookup *l);
+/* While the first pass runs: known only once definitive, else pending. */
+dm_lookup_outcome dm_lookup_shown_outcome(const dm_lookups *ls, const dm_lookup *l);
+/* First query to the definitive answer; FALSE if none. */
+gboolean dm_lookup_delay(const dm_lookups *ls, const dm_lookup *l, dm_time *delay);
+
+/* Settle log: lookups in the order they settled (again when they change
+ * after settling). A lookup settles once it is definitive, or once all its
+ * transactions settled and lookup_window passed without a new one. */
+guint32 dm_lookups_settled(const dm_lookups *ls, const guint32 **log);
+
+const char *dm_lookup_outcome_name(dm_lookup_outcome o);
+gsize dm_lookups_bytes(const dm_lookups *ls);
+
+G_END_DECLS
+
+#endif

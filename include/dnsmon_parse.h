@@ -1,0 +1,76 @@
+/* dnsmon_parse.h — reading DNS messages, ICMP quotes and TCP headers from
+ * packet bytes. Plain C, no epan, every read bounds-checked: this is what a
+ * fuzzer drives directly.
+ *
+ * dnsmon asks Wireshark only for where the dns, icmp, icmpv6, ip, ipv6 and
+ * tcp protocol items lie in a frame (cheap: no full protocol tree) and reads
+ * the few values it needs from the bytes under them.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_PARSE_H
+#define DNSMON_PARSE_H
+
+#include <glib.h>
+
+#include "dnsmon_tracker.h"
+
+G_BEGIN_DECLS
+
+/* Presentation form of the longest name: 255 wire bytes, each up to "\DDD". */
+#define DM_NAME_MAX 1100
+#define DM_EDE_TEXT_MAX 160
+
+typedef struct {
+    guint16 id;
+    gboolean qr, tc, aa;
+    guint8 opcode, rcode;
+    guint16 qdcount, ancount, nscount, arcount;
+    gboolean has_question;      /* the first question parsed */
+    gboolean bad_question;      /* qdcount > 0 but it did not parse */
+    char name[DM_NAME_MAX];     /* escaped: "\." for a dot inside a label, "\DDD" */
+    guint16 qtype, qclass;
+    gboolean has_ede;           /* Extended DNS Error, RFC 8914 */
+    guint16 ede_code;
+    char ede_text[DM_EDE_TEXT_MAX];
+} dm_dns_parsed;
+
+/* Parses a DNS message (no TCP length prefix). FALSE when shorter than a
+ * header. With want_ede, also walks the records for an OPT EDE option. */
+gboolean dm_parse_dns(const guint8 *p, gsize len, gboolean want_ede, dm_dns_parsed *out);
+
+/* Reads one name at offset off of message p (following compression
+ * pointers, safely) into out; returns the offset after it in the message,
+ * or 0 when malformed. */
+gsize dm_parse_name(const guint8 *p, gsize len, gsize off, char *out, gsize out_len);
+
+typedef struct {
+    guint8 type, code;
+    gboolean has_ip;            /* the quote holds an IP header */
+    dm_addr src, dst;           /* of the quoted packet */
+    guint8 proto;               /* quoted transport: 17, 6, 1, 58, ... */
+    gboolean has_ports;
+    guint16 sport, dport;
+    gboolean tcp_syn;           /* quoted TCP flags say SYN */
+    gsize payload;              /* offset of the transport payload in the ICMP bytes */
+    gsize quote_end;            /* where the quote ends (RFC 4884 length) */
+} dm_icmp_quote;
+
+/* Parses an ICMP (version 4) or ICMPv6 (6) message: type, code and the
+ * packet its error quotes, as far as the bytes go. FALSE when shorter than
+ * the ICMP header. */
+gboolean dm_parse_icmp(const guint8 *p, gsize len, guint8 version, dm_icmp_quote *q);
+
+typedef struct {
+    guint16 sport, dport;
+    gboolean syn, ack, rst, fin;
+} dm_tcp_hdr;
+
+gboolean dm_parse_tcp(const guint8 *p, gsize len, dm_tcp_hdr *h);
+
+/* The source address in an IPv4 or IPv6 header. */
+gboolean dm_parse_ip_src(const guint8 *p, gsize len, dm_addr *src);
+
+G_END_DECLS
+
+#endif

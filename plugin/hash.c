@@ -1,0 +1,270 @@
+/* hash.c — SipHash-2-4 with a per-process random key, the id index and
+ * interning built on it. See dnsmon_hash.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include "dnsmon_hash.h"
+
+/* ---- SipHash-2-4 (Aumasson and Bernstein) ------------------------------ */
+
+#define ROTL(x, b) (guint64)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                               \
+    do {                                                                       \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);              \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                 \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                 \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);              \
+    } while (0)
+
+static guint64
+load_le64(const guint8 *p)
+{
+    guint64 v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static guint64
+siphash(guint64 k0, guint64 k1, const guint8 *in, gsize len)
+{
+    guint64 v0 = k0 ^ G_GUINT64_CONSTANT(0x736f6d6570736575);
+    guint64 v1 = k1 ^ G_GUINT64_CONSTANT(0x646f72616e646f6d);
+    guint64 v2 = k0 ^ G_GUINT64_CONSTANT(0x6c7967656e657261);
+    guint64 v3 = k1 ^ G_GUINT64_CONSTANT(0x7465646279746573);
+    const guint8 *end = in + (len - len % 8);
+    for (; in != end; in += 8) {
+        guint64 m = load_le64(in);
+        v3 ^= m;
+        SIPROUND;
+        SIPROUND;
+        v0 ^= m;
+    }
+    guint64 b = (guint64)len << 56;
+    for (gsize i = 0; i < len % 8; i++)
+        b |= (guint64)in[i] << (8 * i);
+    v3 ^= b;
+    SIPROUND;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+guint64
+dm_siphash24(const guint8 key[16], const void *data, gsize len)
+{
+    return siphash(load_le64(key), load_le64(key + 8), data, len);
+}
+
+static guint64 seed0, seed1;
+
+/* GLib's default generator is seeded from /dev/urandom (or the time). */
+static gpointer
+make_seed(gpointer unused)
+{
+    (void)unused;
+    seed0 = ((guint64)g_random_int() << 32) | g_random_int();
+    seed1 = ((guint64)g_random_int() << 32) | g_random_int();
+    return NULL;
+}
+
+guint64
+dm_hash(const void *data, gsize len)
+{
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, make_seed, NULL);
+    return siphash(seed0, seed1, data, len);
+}
+
+/* ---- dm_index ---------------------------------------------------------- */
+
+void
+dm_index_init(dm_index *ix, dm_index_hash_fn hash, const void *ctx)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->hash = hash;
+    ix->ctx = ctx;
+}
+
+void
+dm_index_clear(dm_index *ix)
+{
+    g_free(ix->slots);
+    ix->slots = NULL;
+    ix->mask = 0;
+    ix->used = 0;
+}
+
+gsize
+dm_index_bytes(const dm_index *ix)
+{
+    return ix->slots ? (gsize)(ix->mask + 1) * sizeof(guint32) : 0;
+}
+
+guint32
+dm_index_find(const dm_index *ix, guint64 h, dm_index_match_fn match, const void *probe)
+{
+    if (!ix->slots)
+        return 0;
+    for (guint32 i = (guint32)h & ix->mask;; i = (i + 1) & ix->mask) {
+        guint32 id = ix->slots[i];
+        if (!id)
+            return 0;
+        if (match(ix->ctx, id, probe))
+            return id;
+    }
+}
+
+static void
+grow(dm_index *ix)
+{
+    guint32 cap = ix->slots ? (ix->mask + 1) * 2 : 64;
+    guint32 *old = ix->slots;
+    guint32 old_cap = old ? ix->mask + 1 : 0;
+    ix->slots = g_new0(guint32, cap);
+    ix->mask = cap - 1;
+    for (guint32 j = 0; j < old_cap; j++) {
+        if (!old[j])
+            continue;
+        guint32 i = (guint32)ix->hash(ix->ctx, old[j]) & ix->mask;
+        while (ix->slots[i])
+            i = (i + 1) & ix->mask;
+        ix->slots[i] = old[j];
+    }
+    g_free(old);
+}
+
+guint32
+dm_index_put(dm_index *ix, guint64 h, dm_index_match_fn match, const void *probe, guint32 id)
+{
+    /* At most half full: linear probes stay short. */
+    if (!ix->slots || (ix->used + 1) * 2 > ix->mask + 1)
+        grow(ix);
+    for (guint32 i = (guint32)h & ix->mask;; i = (i + 1) & ix->mask) {
+        guint32 cur = ix->slots[i];
+        if (!cur) {
+            ix->slots[i] = id;
+            ix->used++;
+            return 0;
+        }
+        if (match(ix->ctx, cur, probe)) {
+            ix->slots[i] = id;
+            return cur;
+        }
+    }
+}
+
+/* ---- dm_intern --------------------------------------------------------- */
+
+typedef struct {
+    const char *data;
+    guint32 len;
+} interned;
+
+struct dm_intern {
+    GStringChunk *chunk;
+    GArray *items;              /* interned, index = id - 1 */
+    dm_index ix;
+    gsize bytes;
+};
+
+typedef struct {
+    const void *data;
+    gsize len;
+} bytes_probe;
+
+static guint64
+intern_hash(const void *ctx, guint32 id)
+{
+    const dm_intern *in = ctx;
+    const interned *e = &g_array_index(in->items, interned, id - 1);
+    return dm_hash(e->data, e->len);
+}
+
+static gboolean
+intern_match(const void *ctx, guint32 id, const void *probe)
+{
+    const dm_intern *in = ctx;
+    const bytes_probe *p = probe;
+    const interned *e = &g_array_index(in->items, interned, id - 1);
+    return e->len == p->len && memcmp(e->data, p->data, p->len) == 0;
+}
+
+dm_intern *
+dm_intern_new(void)
+{
+    dm_intern *in = g_new0(dm_intern, 1);
+    in->chunk = g_string_chunk_new(16384);
+    in->items = g_array_new(FALSE, FALSE, sizeof(interned));
+    dm_index_init(&in->ix, intern_hash, in);
+    return in;
+}
+
+void
+dm_intern_free(dm_intern *in)
+{
+    if (!in)
+        return;
+    dm_index_clear(&in->ix);
+    g_array_free(in->items, TRUE);
+    g_string_chunk_free(in->chunk);
+    g_free(in);
+}
+
+guint32
+dm_intern_find(const dm_intern *in, const void *data, gsize len)
+{
+    bytes_probe p = { data, len };
+    return dm_index_find(&in->ix, dm_hash(data, len), intern_match, &p);
+}
+
+guint32
+dm_intern_bytes(dm_intern *in, const void *data, gsize len)
+{
+    guint64 h = dm_hash(data, len);
+    bytes_probe p = { data, len };
+    guint32 id = dm_index_find(&in->ix, h, intern_match, &p);
+    if (id)
+        return id;
+    interned e;
+    e.data = g_string_chunk_insert_len(in->chunk, data, (gssize)len);
+    e.len = (guint32)len;
+    g_array_append_val(in->items, e);
+    in->bytes += len + 1 + sizeof e;
+    id = in->items->len;
+    dm_index_put(&in->ix, h, intern_match, &p, id);
+    return id;
+}
+
+const char *
+dm_intern_get(const dm_intern *in, guint32 id, gsize *len)
+{
+    if (id == 0 || id > in->items->len) {
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    const interned *e = &g_array_index(in->items, interned, id - 1);
+    if (len)
+        *len = e->len;
+    return e->data;
+}
+
+guint32
+dm_intern_count(const dm_intern *in)
+{
+    return in->items->len;
+}
+
+gsize
+dm_intern_bytes_used(const dm_intern *in)
+{
+    return in->bytes + dm_index_bytes(&in->ix);
+}

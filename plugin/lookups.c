@@ -1,0 +1,484 @@
+/* lookups.c — groups transactions into lookups; see dnsmon_lookups.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <string.h>
+
+#include "dnsmon_hash.h"
+#include "dnsmon_lookups.h"
+
+typedef struct {
+    dm_time at;
+    guint32 id;
+} ltimer;
+
+struct dm_lookups {
+    dm_tracker *tr;
+    dm_time window;
+    GArray *lookups;            /* dm_lookup; id = index + 1 */
+    GArray *of_txn;             /* guint32 per transaction: its lookup */
+    GArray *next;               /* guint32 per transaction: next one of its lookup */
+    GArray *open;               /* guint8 per transaction: counted in its lookup's open */
+    GArray *final;              /* guint8 per lookup: outcome computed at finish */
+    GPtrArray *server_sets;     /* GHashTable* of interned server ids */
+    dm_index ix;                /* client + question -> newest lookup */
+    GArray *timers;             /* min-heap of ltimer */
+    GArray *settled;
+    gboolean finished;
+};
+
+#define LOOKUP(ls, id) (&g_array_index((ls)->lookups, dm_lookup, (id) - 1))
+#define U32(a, i) g_array_index((a), guint32, (i) - 1)
+
+/* ---- the index: client and question of a lookup's first transaction ---- */
+
+typedef struct {
+    guint32 client, folded;
+    guint16 qtype, qclass;
+} lkey;
+
+static void
+key_of_txn(const dm_tracker *tr, const dm_txn *t, lkey *k)
+{
+    memset(k, 0, sizeof *k);
+    k->client = t->client;
+    k->folded = dm_tracker_name_folded(tr, t->name);
+    k->qtype = t->qtype;
+    k->qclass = t->qclass;
+}
+
+static guint64
+key_hash(const lkey *k)
+{
+    guint8 b[12];
+    memcpy(b, &k->client, 4);
+    memcpy(b + 4, &k->folded, 4);
+    memcpy(b + 8, &k->qtype, 2);
+    memcpy(b + 10, &k->qclass, 2);
+    return dm_hash(b, sizeof b);
+}
+
+static guint64
+ix_hash(const void *ctx, guint32 id)
+{
+    const dm_lookups *ls = ctx;
+    lkey k;
+    key_of_txn(ls->tr, dm_tracker_txn(ls->tr, LOOKUP(ls, id)->first_txn), &k);
+    return key_hash(&k);
+}
+
+static gboolean
+ix_match(const void *ctx, guint32 id, const void *probe)
+{
+    const dm_lookups *ls = ctx;
+    lkey k;
+    key_of_txn(ls->tr, dm_tracker_txn(ls->tr, LOOKUP(ls, id)->first_txn), &k);
+    return memcmp(&k, probe, sizeof k) == 0;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void
+timer_push(dm_lookups *ls, dm_time at, guint32 id)
+{
+    ltimer t = { at, id };
+    g_array_append_val(ls->timers, t);
+    ltimer *h = (ltimer *)(void *)ls->timers->data;
+    for (guint i = ls->timers->len - 1; i > 0;) {
+        guint p = (i - 1) / 2;
+        if (h[p].at <= h[i].at)
+            break;
+        ltimer x = h[p];
+        h[p] = h[i];
+        h[i] = x;
+        i = p;
+    }
+}
+
+static ltimer
+timer_pop(dm_lookups *ls)
+{
+    ltimer *h = (ltimer *)(void *)ls->timers->data;
+    ltimer top = h[0];
+    guint n = ls->timers->len - 1;
+    h[0] = h[n];
+    g_array_set_size(ls->timers, n);
+    h = (ltimer *)(void *)ls->timers->data;
+    for (guint i = 0;;) {
+        guint l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && h[l].at < h[m].at)
+            m = l;
+        if (r < n && h[r].at < h[m].at)
+            m = r;
+        if (m == i)
+            break;
+        ltimer x = h[m];
+        h[m] = h[i];
+        h[i] = x;
+        i = m;
+    }
+    return top;
+}
+
+static dm_time
+plus(dm_time a, dm_time b)
+{
+    dm_time r;
+    return __builtin_add_overflow(a, b, &r) ? G_MAXINT64 : r;
+}
+
+/* ---- settling ---------------------------------------------------------- */
+
+static void
+settle(dm_lookups *ls, guint32 id)
+{
+    LOOKUP(ls, id)->settled = 1;
+    g_array_append_val(ls->settled, id);
+}
+
+/* No transaction open, no definitive answer: once lookup_window passes
+ * with nothing new, nothing can join any more. */
+static void
+maybe_settle(dm_lookups *ls, guint32 id)
+{
+    dm_lookup *l = LOOKUP(ls, id);
+    if (l->settled || l->definitive || l->open)
+        return;
+    dm_time at = plus(l->last_event, ls->window);
+    if (at <= dm_tracker_end_time(ls->tr))
+        settle(ls, id);
+    else
+        timer_push(ls, at, id);
+}
+
+/* ---- membership -------------------------------------------------------- */
+
+static void
+add_server(dm_lookups *ls, dm_lookup *l, guint32 server)
+{
+    guint inline_n = MIN(l->servers, G_N_ELEMENTS(l->server));
+    for (guint i = 0; i < inline_n; i++)
+        if (l->server[i] == server)
+            return;
+    if (l->servers < G_N_ELEMENTS(l->server)) {
+        l->server[l->servers++] = server;
+        return;
+    }
+    if (!l->more_servers) {
+        g_ptr_array_add(ls->server_sets, g_hash_table_new(g_direct_hash, g_direct_equal));
+        l->more_servers = ls->server_sets->len;
+    }
+    GHashTable *set = g_ptr_array_index(ls->server_sets, l->more_servers - 1);
+    if (g_hash_table_add(set, GUINT_TO_POINTER(server)))
+        l->servers++;
+}
+
+static void
+grow_per_txn(dm_lookups *ls, guint32 txn)
+{
+    guint32 zero = 0;
+    guint8 z8 = 0;
+    while (ls->of_txn->len < txn) {
+        g_array_append_val(ls->of_txn, zero);
+        g_array_append_val(ls->next, zero);
+        g_array_append_val(ls->open, z8);
+    }
+}
+
+static void
+join(dm_lookups *ls, guint32 id, guint32 txn, dm_time ts)
+{
+    dm_lookup *l = LOOKUP(ls, id);
+    U32(ls->of_txn, txn) = id;
+    if (l->last_txn)
+        U32(ls->next, l->last_txn) = txn;
+    else
+        l->first_txn = txn;
+    l->last_txn = txn;
+    l->txns++;
+    if (ts > l->last_event || l->txns == 1)
+        l->last_event = ts;
+    const dm_txn *t = dm_tracker_txn(ls->tr, txn);
+    add_server(ls, l, t->server);
+    if (!(t->flags & DM_T_SETTLED)) {
+        g_array_index(ls->open, guint8, txn - 1) = 1;
+        l->open++;
+    }
+}
+
+static guint32
+lookup_new(dm_lookups *ls, guint32 txn, dm_time ts)
+{
+    dm_lookup l;
+    memset(&l, 0, sizeof l);
+    g_array_append_val(ls->lookups, l);
+    guint8 z = 0;
+    g_array_append_val(ls->final, z);
+    guint32 id = ls->lookups->len;
+    join(ls, id, txn, ts);
+    lkey k;
+    key_of_txn(ls->tr, dm_tracker_txn(ls->tr, txn), &k);
+    dm_index_put(&ls->ix, key_hash(&k), ix_match, &k, id);
+    return id;
+}
+
+static void
+on_new(dm_lookups *ls, guint32 txn, dm_time ts)
+{
+    grow_per_txn(ls, txn);
+    const dm_txn *t = dm_tracker_txn(ls->tr, txn);
+    if (!t->name)
+        return;
+    /* A TCP fallback joins its truncated answer's lookup. */
+    const dm_txn_ext *e = dm_tracker_ext(ls->tr, t);
+    guint32 id = (e && e->fallback_of) ? dm_lookups_of(ls, e->fallback_of) : 0;
+    if (id && LOOKUP(ls, id)->definitive)
+        id = 0;
+    if (!id) {
+        lkey k;
+        key_of_txn(ls->tr, t, &k);
+        id = dm_index_find(&ls->ix, key_hash(&k), ix_match, &k);
+        if (id) {
+            /* A transaction of the lookup still open has not ended: whatever
+             * the gap, a new one joins. */
+            const dm_lookup *l = LOOKUP(ls, id);
+            dm_time gap;
+            if (l->definitive || (!l->open && !__builtin_sub_overflow(ts, l->last_event, &gap) &&
+                                  gap > ls->window))
+                id = 0;
+        }
+    }
+    if (id) {
+        /* A settled lookup that gains a transaction is open again. */
+        LOOKUP(ls, id)->settled = 0;
+        join(ls, id, txn, ts);
+    } else {
+        lookup_new(ls, txn, ts);
+    }
+}
+
+static void
+on_activity(dm_lookups *ls, guint32 txn, dm_time ts)
+{
+    guint32 id = dm_lookups_of(ls, txn);
+    if (!id)
+        return;
+    dm_lookup *l = LOOKUP(ls, id);
+    if (ts > l->last_event)
+        l->last_event = ts;
+    guint8 *open = &g_array_index(ls->open, guint8, txn - 1);
+    if (!*open && !(dm_tracker_txn(ls->tr, txn)->flags & DM_T_SETTLED)) {
+        *open = 1;              /* a new attempt reopened it */
+        l->open++;
+    }
+}
+
+static gboolean
+definitive(dm_outcome o)
+{
+    return o == DM_OUTCOME_ANSWERED || o == DM_OUTCOME_NODATA || o == DM_OUTCOME_NXDOMAIN;
+}
+
+static void
+on_decided(dm_lookups *ls, guint32 txn)
+{
+    guint32 id = dm_lookups_of(ls, txn);
+    if (!id)
+        return;
+    dm_lookup *l = LOOKUP(ls, id);
+    if (l->definitive || !definitive(dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, txn))))
+        return;
+    /* The first definitive answer ends the lookup and fixes its outcome. */
+    l->definitive = txn;
+    settle(ls, id);
+}
+
+static void
+on_settled(dm_lookups *ls, guint32 txn)
+{
+    guint32 id = dm_lookups_of(ls, txn);
+    if (!id)
+        return;
+    dm_lookup *l = LOOKUP(ls, id);
+    guint8 *open = &g_array_index(ls->open, guint8, txn - 1);
+    if (*open) {
+        *open = 0;
+        l->open--;
+    } else if (l->settled && !l->definitive) {
+        settle(ls, id);         /* a settled lookup whose transaction changed */
+        return;
+    }
+    maybe_settle(ls, id);
+}
+
+static void
+on_time(dm_lookups *ls)
+{
+    dm_time end = dm_tracker_end_time(ls->tr);
+    while (ls->timers->len && g_array_index(ls->timers, ltimer, 0).at <= end) {
+        ltimer t = timer_pop(ls);
+        maybe_settle(ls, t.id);
+    }
+}
+
+/* At the end of the capture: the outcome of every undecided lookup, in
+ * one pass over the transactions (never a walk per frame). */
+static void
+on_finish(dm_lookups *ls)
+{
+    guint8 *final = (guint8 *)ls->final->data;
+    for (guint32 id = 1; id <= ls->lookups->len; id++)
+        final[id - 1] = DM_LOOKUP_FAILED;
+    for (guint32 txn = 1; txn <= ls->of_txn->len; txn++) {
+        guint32 id = U32(ls->of_txn, txn);
+        if (id && dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, txn)) == DM_OUTCOME_INCOMPLETE)
+            final[id - 1] = DM_LOOKUP_INCOMPLETE;
+    }
+    for (guint32 id = 1; id <= ls->lookups->len; id++)
+        if (!LOOKUP(ls, id)->settled)
+            settle(ls, id);
+    ls->finished = TRUE;
+}
+
+static void
+observe(void *user, dm_event ev, guint32 txn, dm_time ts)
+{
+    dm_lookups *ls = user;
+    if (ev != DM_EV_FINISH && ev != DM_EV_TIME)
+        ls->finished = FALSE;
+    switch (ev) {
+    case DM_EV_NEW: on_new(ls, txn, ts); break;
+    case DM_EV_ACTIVITY: on_activity(ls, txn, ts); break;
+    case DM_EV_DECIDED: on_decided(ls, txn); break;
+    case DM_EV_SETTLED: on_settled(ls, txn); break;
+    case DM_EV_TIME: on_time(ls); break;
+    case DM_EV_FINISH: on_finish(ls); break;
+    }
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+dm_lookups *
+dm_lookups_new(dm_tracker *tr, double lookup_window)
+{
+    dm_lookups *ls = g_new0(dm_lookups, 1);
+    ls->tr = tr;
+    ls->window = lookup_window > 0 ? (dm_time)(MIN(lookup_window, 1e9) * 1e9 + 0.5) : 0;
+    ls->lookups = g_array_new(FALSE, FALSE, sizeof(dm_lookup));
+    ls->of_txn = g_array_new(FALSE, FALSE, sizeof(guint32));
+    ls->next = g_array_new(FALSE, FALSE, sizeof(guint32));
+    ls->open = g_array_new(FALSE, FALSE, sizeof(guint8));
+    ls->final = g_array_new(FALSE, FALSE, sizeof(guint8));
+    ls->server_sets = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_destroy);
+    dm_index_init(&ls->ix, ix_hash, ls);
+    ls->timers = g_array_new(FALSE, FALSE, sizeof(ltimer));
+    ls->settled = g_array_new(FALSE, FALSE, sizeof(guint32));
+    dm_tracker_observe(tr, observe, ls);
+    return ls;
+}
+
+void
+dm_lookups_free(dm_lookups *ls)
+{
+    if (!ls)
+        return;
+    dm_index_clear(&ls->ix);
+    g_array_free(ls->lookups, TRUE);
+    g_array_free(ls->of_txn, TRUE);
+    g_array_free(ls->next, TRUE);
+    g_array_free(ls->open, TRUE);
+    g_array_free(ls->final, TRUE);
+    g_ptr_array_free(ls->server_sets, TRUE);
+    g_array_free(ls->timers, TRUE);
+    g_array_free(ls->settled, TRUE);
+    g_free(ls);
+}
+
+guint32
+dm_lookups_of(const dm_lookups *ls, guint32 txn)
+{
+    return (txn && txn <= ls->of_txn->len) ? U32(ls->of_txn, txn) : 0;
+}
+
+guint32
+dm_lookups_next(const dm_lookups *ls, guint32 txn)
+{
+    return (txn && txn <= ls->next->len) ? U32(ls->next, txn) : 0;
+}
+
+guint32
+dm_lookups_count(const dm_lookups *ls)
+{
+    return ls->lookups->len;
+}
+
+const dm_lookup *
+dm_lookups_get(const dm_lookups *ls, guint32 id)
+{
+    return (id && id <= ls->lookups->len) ? LOOKUP(ls, id) : NULL;
+}
+
+static guint32
+lookup_id(const dm_lookups *ls, const dm_lookup *l)
+{
+    return (guint32)(l - (const dm_lookup *)(const void *)ls->lookups->data) + 1;
+}
+
+dm_lookup_outcome
+dm_lookup_outcome_of(const dm_lookups *ls, const dm_lookup *l)
+{
+    if (l->definitive)
+        return l->definitive == l->first_txn ? DM_LOOKUP_RESOLVED : DM_LOOKUP_RECOVERED;
+    if (ls->finished)
+        return (dm_lookup_outcome)g_array_index(ls->final, guint8, lookup_id(ls, l) - 1);
+    /* As of now (a single pass drawing its statistics at the end). */
+    for (guint32 t = l->first_txn; t; t = U32(ls->next, t))
+        if (dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, t)) == DM_OUTCOME_INCOMPLETE)
+            return DM_LOOKUP_INCOMPLETE;
+    return DM_LOOKUP_FAILED;
+}
+
+dm_lookup_outcome
+dm_lookup_shown_outcome(const dm_lookups *ls, const dm_lookup *l)
+{
+    if (l->definitive || ls->finished)
+        return dm_lookup_outcome_of(ls, l);
+    return DM_LOOKUP_PENDING;
+}
+
+gboolean
+dm_lookup_delay(const dm_lookups *ls, const dm_lookup *l, dm_time *delay)
+{
+    if (!l->definitive)
+        return FALSE;
+    const dm_txn *first = dm_tracker_txn(ls->tr, l->first_txn);
+    const dm_txn *def = dm_tracker_txn(ls->tr, l->definitive);
+    if (__builtin_sub_overflow(def->answer_ts, first->first_ts, delay))
+        *delay = 0;
+    return TRUE;
+}
+
+guint32
+dm_lookups_settled(const dm_lookups *ls, const guint32 **log)
+{
+    *log = (const guint32 *)(const void *)ls->settled->data;
+    return ls->settled->len;
+}
+
+const char *
+dm_lookup_outcome_name(dm_lookup_outcome o)
+{
+    static const char *const names[DM_LOOKUP_COUNT] = {
+        "pending", "resolved", "recovered", "failed", "incomplete"
+    };
+    return o < DM_LOOKUP_COUNT ? names[o] : "?";
+}
+
+gsize
+dm_lookups_bytes(const dm_lookups *ls)
+{
+    return sizeof *ls + ls->lookups->len * sizeof(dm_lookup) +
+           ls->of_txn->len * (2 * sizeof(guint32) + 1) + ls->final->len +
+           dm_index_bytes(&ls->ix) + ls->timers->len * sizeof(ltimer) +
+           ls->settled->len * sizeof(guint32);
+}

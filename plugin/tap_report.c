@@ -1,0 +1,142 @@
+/* tap_report.c — the listeners that write text when drawn: the incident
+ * report (-z dnsmon,report) and the transaction log (-z dnsmon,log).
+ * Each keeps a ledger of the transactions whose frames passed its filter.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <epan/packet.h>
+#include <epan/stat_tap_ui.h>
+#include <epan/tap.h>
+
+#include "dnsmon_report.h"
+#include "dnsmon_taps.h"
+#include "dnsmon_txlog.h"
+
+typedef struct {
+    dm_ledger *seen;
+    dnsmon_source src;
+    void (*write)(const dm_tracker *, const dm_lookups *, const dm_ledger *);
+} text_tap;
+
+static const dm_ledger_fns no_fns = { NULL, NULL };
+
+static tap_packet_status
+text_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *data,
+            tap_flags_t flags _U_)
+{
+    text_tap *tt = tapdata;
+    const dnsmon_tap_data *d = data;
+    if (!d)
+        return TAP_PACKET_DONT_REDRAW;
+    if (tt->src.tr != d->tr) {
+        dm_ledger_reset(tt->seen);
+        dnsmon_source_note(&tt->src, d);
+    }
+    dm_ledger_update(tt->seen, d->tr, d->ls, d->item, &no_fns, NULL);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static void
+text_reset(void *tapdata)
+{
+    text_tap *tt = tapdata;
+    dm_ledger_reset(tt->seen);
+    tt->src.tr = NULL;
+    tt->src.ls = NULL;
+}
+
+static void
+write_report(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen)
+{
+    GString *out = g_string_new(NULL);
+    if (tr)
+        dm_report_write(tr, ls, seen, out);
+    else
+        /* The Wireshark GUI draws -z listeners only after closing the capture. */
+        g_string_append(out, "dnsmon incident report\nNo capture to report on (in Wireshark: "
+                              "Statistics → DNS Monitor → DNS Incident Report).\n");
+    printf("\n%s\n", out->str);
+    g_string_free(out, TRUE);
+}
+
+static void
+write_log(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen)
+{
+    if (tr)
+        dm_txlog_write(tr, ls, seen, stdout);
+    fflush(stdout);
+}
+
+static void
+text_draw(void *tapdata)
+{
+    text_tap *tt = tapdata;
+    gboolean alive = dnsmon_source_alive(&tt->src);
+    if (alive) {
+        dm_tracker_flush_pending(tt->src.tr);
+        dm_ledger_flush(tt->seen, tt->src.tr, tt->src.ls, &no_fns, NULL);
+    }
+    tt->write(alive ? tt->src.tr : NULL, alive ? tt->src.ls : NULL, tt->seen);
+}
+
+static void
+text_finish(void *tapdata)
+{
+    text_tap *tt = tapdata;
+    dm_ledger_free(tt->seen);
+    g_free(tt);
+}
+
+static void
+text_register(const char *name, const char *opt_arg,
+              void (*write)(const dm_tracker *, const dm_lookups *, const dm_ledger *))
+{
+    text_tap *tt = g_new0(text_tap, 1);
+    tt->seen = dm_ledger_new();
+    tt->write = write;
+    GString *err = register_tap_listener("dnsmon", tt, dnsmon_tap_filter(opt_arg, name),
+                                         TL_REQUIRES_NOTHING, text_reset, text_packet, text_draw,
+                                         text_finish);
+    if (err) {
+        fprintf(stderr, "tshark: couldn't register dnsmon,%s tap: %s\n", name, err->str);
+        g_string_free(err, TRUE);
+        text_finish(tt);
+        exit(1);
+    }
+}
+
+static DM_STAT_INIT_RET
+report_init(const char *opt_arg, void *userdata _U_)
+{
+    text_register("report", opt_arg, write_report);
+    return DM_STAT_INIT_OK;
+}
+
+static DM_STAT_INIT_RET
+log_init(const char *opt_arg, void *userdata _U_)
+{
+    text_register("log", opt_arg, write_log);
+    return DM_STAT_INIT_OK;
+}
+
+void
+dnsmon_report_register(void)
+{
+    static stat_tap_ui report = {
+        REGISTER_PACKET_STAT_GROUP_UNSORTED, "DNS Incident Report", "dnsmon,report", report_init,
+        0, NULL
+    };
+    register_stat_tap_ui(&report, NULL);
+}
+
+void
+dnsmon_log_register(void)
+{
+    static stat_tap_ui log = {
+        REGISTER_PACKET_STAT_GROUP_UNSORTED, "DNS Transaction Log", "dnsmon,log", log_init, 0, NULL
+    };
+    register_stat_tap_ui(&log, NULL);
+}

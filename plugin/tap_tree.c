@@ -1,0 +1,483 @@
+/* tap_tree.c — the stats tree: -z dnsmon,tree; Statistics → DNS Monitor →
+ * DNS Transactions (SPEC.md "Statistics").
+ *
+ * The packet callback only counts, in dnsmon's own tables (a ledger says
+ * when a transaction or lookup is counted and under which outcome). The
+ * tree's nodes are written when the tree is drawn, by a second listener on
+ * the same tap that is drawn just before the tree's own (taps.c):
+ * then rows exist only for what happened, the sections come in a logical
+ * order, and the per-server, per-client and per-name sections show the top
+ * rows by failures with an "Other" row for the rest — never a row per
+ * distinct name an attacker makes up.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <epan/packet.h>
+#include <epan/stats_tree.h>
+#include <epan/tap.h>
+
+#include "dnsmon_taps.h"
+
+/* Rows per section (servers, clients, names). */
+#define TOP_N 20
+
+#define ST_TXNS "Transactions"
+#define ST_FAILED "Failed transactions"
+#define ST_LOOKUPS "Lookups"
+#define ST_SERVERS "By server"
+#define ST_CLIENTS "By client"
+#define ST_NAMES "Failing names"
+#define ST_ICMP "ICMP errors about DNS"
+#define ST_ICMP_REPORTER "By reporter"
+#define ST_ICMP_KIND "By kind"
+#define ST_QUERIES "Queries sent"
+#define ST_RTX "Retransmissions"
+#define ST_RTT "Response time (µs)"
+#define ST_RTT_BUCKETS "Response time buckets (ms)"
+
+static const char *const bucket_names[] = {
+    "0-9", "10-99", "100-499", "500-999", "1000-4999", "5000-"
+};
+
+/* The order transactions by outcome are listed in. */
+static const dm_outcome outcome_order[] = {
+    DM_OUTCOME_ANSWERED, DM_OUTCOME_NODATA, DM_OUTCOME_TRUNCATED, DM_OUTCOME_NXDOMAIN,
+    DM_OUTCOME_SERVFAIL, DM_OUTCOME_REFUSED, DM_OUTCOME_ERROR, DM_OUTCOME_REJECTED,
+    DM_OUTCOME_WRONG_SOURCE, DM_OUTCOME_INCOMPLETE, DM_OUTCOME_UNANSWERED,
+};
+
+typedef struct {
+    char *label;
+    guint counts[DM_OUTCOME_COUNT];
+    guint total, failed;
+    GArray *rtt;                /* guint32 µs, servers only */
+    gboolean shown;             /* it has rows in the tree */
+    guint32 shown_outcomes;     /* bit per outcome with a row */
+    guint rtt_fed;              /* samples already added to its response time node */
+} row;
+
+typedef struct {
+    stats_tree *st;
+    dm_ledger *ledger;
+    dnsmon_source src;
+    guint counts[DM_OUTCOME_COUNT];
+    guint lookups[DM_LOOKUP_COUNT];
+    GHashTable *servers;        /* "addr:port/transport" -> row */
+    GHashTable *clients;        /* interned address id -> row */
+    GHashTable *names;          /* folded name id << 16 | qtype -> row */
+    GHashTable *reporters;      /* "addr (who)" -> count */
+    guint icmp_kind[DM_ICMP_KIND_COUNT];
+    guint icmp, queries, retransmissions;
+    guint buckets[G_N_ELEMENTS(bucket_names)];
+    guint32 shown_outcomes, shown_lookups, shown_kinds;
+    int n_txns, n_lookups, n_servers, n_clients, n_names, n_icmp, n_reporter, n_kind, n_queries,
+        n_buckets;
+    dnsmon_finisher *fin;       /* draws it, see dnsmon_finisher_attach() */
+} tree;
+
+/* stats_tree has no user data: trees by their stats_tree. */
+static GHashTable *trees;
+
+static void
+row_free(gpointer p)
+{
+    row *r = p;
+    g_free(r->label);
+    if (r->rtt)
+        g_array_free(r->rtt, TRUE);
+    g_free(r);
+}
+
+static void
+tree_clear(tree *t)
+{
+    memset(t->counts, 0, sizeof t->counts);
+    memset(t->lookups, 0, sizeof t->lookups);
+    memset(t->icmp_kind, 0, sizeof t->icmp_kind);
+    memset(t->buckets, 0, sizeof t->buckets);
+    t->icmp = t->queries = t->retransmissions = 0;
+    g_hash_table_remove_all(t->servers);     /* rtt_fed restarts with the rows */
+    g_hash_table_remove_all(t->clients);
+    g_hash_table_remove_all(t->names);
+    g_hash_table_remove_all(t->reporters);
+    dm_ledger_reset(t->ledger);
+    t->src.tr = NULL;
+    t->src.ls = NULL;
+}
+
+static row *
+row_get(GHashTable *h, gpointer key, gboolean key_owned, const char *label)
+{
+    row *r = g_hash_table_lookup(h, key);
+    if (!r) {
+        r = g_new0(row, 1);
+        r->label = g_strdup(label);
+        g_hash_table_insert(h, key, r);
+    } else if (key_owned) {
+        g_free(key);
+    }
+    return r;
+}
+
+/* ---- counting ---------------------------------------------------------- */
+
+static void
+row_count(row *r, int o, int sign)
+{
+    r->counts[o] += (guint)sign;
+    r->total += (guint)sign;
+    if (dm_outcome_is_failure((dm_outcome)o))
+        r->failed += (guint)sign;
+}
+
+static void
+count_txn(tree *t, const dm_txn *x, int o, int sign)
+{
+    const dm_tracker *tr = t->src.tr;
+    t->counts[o] += (guint)sign;
+    char *srv = dnsmon_server_text(tr, x);
+    row_count(row_get(t->servers, srv, TRUE, srv), o, sign);
+    char a[48];
+    dm_addr_to_str(dm_tracker_addr(tr, x->client), a, sizeof a);
+    row_count(row_get(t->clients, GUINT_TO_POINTER(x->client), FALSE, a), o, sign);
+    if (x->name && dm_outcome_is_failure((dm_outcome)o)) {
+        guint64 *k = g_new(guint64, 1);
+        *k = ((guint64)dm_tracker_name_folded(tr, x->name) << 16) | x->qtype;
+        char b[16];
+        char *label = g_strdup_printf("%s %s", dm_tracker_name(tr, x->name),
+                                      dm_qtype_text(x->qtype, b, sizeof b));
+        row_count(row_get(t->names, k, TRUE, label), o, sign);
+        g_free(label);
+    }
+}
+
+static void
+txn_moved(void *user, guint32 id, int old, int now)
+{
+    tree *t = user;
+    const dm_txn *x = dm_tracker_txn(t->src.tr, id);
+    if (old != DM_NOT_COUNTED)
+        count_txn(t, x, old, -1);
+    count_txn(t, x, now, +1);
+}
+
+static void
+lookup_moved(void *user, guint32 id, int old, int now)
+{
+    tree *t = user;
+    (void)id;
+    if (old != DM_NOT_COUNTED)
+        t->lookups[old]--;
+    t->lookups[now]++;
+}
+
+static const dm_ledger_fns fns = { txn_moved, lookup_moved };
+
+/* What frames say by themselves: ICMP errors, queries sent, response times. */
+static void
+count_item(tree *t, guint32 id)
+{
+    const dm_tracker *tr = t->src.tr;
+    const dm_item *it = dm_tracker_item(tr, id);
+    if (!it)
+        return;
+    if (it->role == DM_ROLE_ICMP) {
+        const dm_icmp *ic = dm_tracker_icmp_ref(tr, it->ref);
+        char a[48];
+        char *r = g_strdup_printf("%s (%s)", dm_addr_to_str(dm_tracker_addr(tr, ic->reporter), a,
+                                                            sizeof a),
+                                  dm_reporter_text((dm_reporter)ic->who));
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(t->reporters, r));
+        g_hash_table_insert(t->reporters, r, GUINT_TO_POINTER(n + 1));
+        t->icmp++;
+        t->icmp_kind[ic->kind]++;
+        return;
+    }
+    const dm_txn *x = dm_tracker_txn(tr, it->txn);
+    if (!x)
+        return;
+    if (it->role == DM_ROLE_QUERY && !(it->flags & DM_F_SYN)) {
+        t->queries++;
+        if (it->ref > 1)
+            t->retransmissions++;
+    } else if (it->role == DM_ROLE_RESPONSE && x->answer_item == id) {
+        dm_time rtt;
+        if (!dm_txn_rtt(x, &rtt))
+            return;
+        double ms = (double)rtt / 1e6;
+        gint us = (gint)MIN(rtt / 1000, (dm_time)G_MAXINT);
+        avg_stat_node_add_value_int(t->st, ST_RTT, 0, FALSE, us);
+        static const double edges[] = { 10, 100, 500, 1000, 5000 };
+        guint b = 0;
+        while (b < G_N_ELEMENTS(edges) && ms >= edges[b])
+            b++;
+        t->buckets[b]++;
+        char *srv = dnsmon_server_text(tr, x);
+        row *r = row_get(t->servers, srv, TRUE, srv);
+        if (!r->rtt)
+            r->rtt = g_array_new(FALSE, FALSE, sizeof(guint32));
+        guint32 u = (guint32)us;
+        g_array_append_val(r->rtt, u);
+    }
+}
+
+static void draw(void *user);
+
+static tap_packet_status
+tree_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *data,
+            tap_flags_t flags _U_)
+{
+    tree *t = g_hash_table_lookup(trees, st);
+    const dnsmon_tap_data *d = data;
+    if (!t || !d)
+        return TAP_PACKET_DONT_REDRAW;
+    if (t->src.tr != d->tr) {
+        tree_clear(t);
+        dnsmon_source_note(&t->src, d);
+    }
+    dnsmon_finisher_attach(&t->fin, draw, t);
+    dm_ledger_update(t->ledger, d->tr, d->ls, d->item, &fns, t);
+    count_item(t, d->item);
+    return TAP_PACKET_REDRAW;
+}
+
+/* ---- drawing ----------------------------------------------------------- */
+
+/* Every node is "sort top": Wireshark's window then keeps them in the order
+ * they were made (the logical one, as tshark prints them) instead of
+ * sorting by name. stats_tree_reset() clears flags: set at every draw. */
+static int
+set_node(stats_tree *st, const char *name, int parent, gboolean children, guint v)
+{
+    int id = set_stat_node(st, name, parent, children, (gint)MIN(v, (guint)G_MAXINT));
+    stat_node_set_flags(st, name, parent, children, ST_FLG_SORT_TOP);
+    return id;
+}
+
+/* Rows by outcome under parent, only for outcomes that happened. */
+static void
+draw_outcomes(stats_tree *st, int parent, const guint *counts, guint32 *shown)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(outcome_order); i++) {
+        dm_outcome o = outcome_order[i];
+        if (counts[o] || (*shown & (1u << o))) {
+            *shown |= 1u << o;
+            set_node(st, dm_outcome_name(o), parent, FALSE, counts[o]);
+        }
+    }
+}
+
+static gint
+cmp_rows(gconstpointer a, gconstpointer b)
+{
+    const row *x = *(row *const *)a, *y = *(row *const *)b;
+    if (x->failed != y->failed)
+        return x->failed > y->failed ? -1 : 1;
+    if (x->total != y->total)
+        return x->total > y->total ? -1 : 1;
+    return strcmp(x->label, y->label);
+}
+
+static gint
+cmp_u32(gconstpointer a, gconstpointer b)
+{
+    guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A server's response times: a node with their count, average, min and max
+ * (fed the samples it has not seen yet: they only ever grow), and under it
+ * the median, p90 and p99 (nearest rank). Whole microseconds: an honest
+ * unit without float noise (stats_tree sets only integer values; the
+ * Percent column means nothing on these three rows). */
+#define ST_SERVER_RTT "response time (µs)"
+static void
+draw_percentiles(stats_tree *st, int parent, row *r)
+{
+    const GArray *rtt = r->rtt;
+    if (!rtt || !rtt->len)
+        return;
+    for (; r->rtt_fed < rtt->len; r->rtt_fed++)
+        avg_stat_node_add_value_int(st, ST_SERVER_RTT, parent, TRUE,
+                                    (gint)g_array_index(rtt, guint32, r->rtt_fed));
+    parent = stats_tree_manip_node_int(MN_SET_FLAGS, st, ST_SERVER_RTT, parent, TRUE,
+                                       ST_FLG_SORT_TOP);
+    guint32 *v = g_memdup2(rtt->data, rtt->len * sizeof(guint32));
+    qsort(v, rtt->len, sizeof(guint32), cmp_u32);
+    static const struct { const char *name; double p; } ps[] = {
+        { "median (µs)", 0.50 }, { "p90 (µs)", 0.90 }, { "p99 (µs)", 0.99 }
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(ps); i++) {
+        guint k = (guint)(ps[i].p * rtt->len + 0.999999);
+        k = k ? k - 1 : 0;
+        set_node(st, ps[i].name, parent, FALSE, v[MIN(k, rtt->len - 1)]);
+    }
+    g_free(v);
+}
+
+/* The top rows of a section by failures, and one for the rest. */
+static void
+draw_section(stats_tree *st, int parent, GHashTable *h, const char *other, gboolean outcomes,
+             gboolean rtt)
+{
+    GPtrArray *rows = g_ptr_array_new();
+    GHashTableIter i;
+    gpointer k, v;
+    g_hash_table_iter_init(&i, h);
+    while (g_hash_table_iter_next(&i, &k, &v))
+        if (((row *)v)->total)
+            g_ptr_array_add(rows, v);
+    g_ptr_array_sort(rows, cmp_rows);
+    guint rest = 0;
+    for (guint n = 0; n < rows->len; n++) {
+        row *r = g_ptr_array_index(rows, n);
+        if (n >= TOP_N && !r->shown) {
+            rest += outcomes ? r->total : r->failed;
+            continue;
+        }
+        r->shown = TRUE;
+        int id = set_node(st, r->label, parent, outcomes, outcomes ? r->total : r->failed);
+        if (outcomes)
+            draw_outcomes(st, id, r->counts, &r->shown_outcomes);
+        if (rtt)
+            draw_percentiles(st, id, r);
+    }
+    if (rest)
+        set_node(st, other, parent, FALSE, rest);
+    g_ptr_array_free(rows, TRUE);
+}
+
+static guint
+sum(const guint *v, gsize n)
+{
+    guint s = 0;
+    for (gsize i = 0; i < n; i++)
+        s += v[i];
+    return s;
+}
+
+static void
+draw(void *user)
+{
+    tree *t = user;
+    stats_tree *st = t->st;
+    if (dnsmon_source_alive(&t->src)) {
+        dm_tracker_flush_pending(t->src.tr);
+        dm_ledger_flush(t->ledger, t->src.tr, t->src.ls, &fns, t);
+    }
+    guint total = sum(t->counts, DM_OUTCOME_COUNT), failed = 0;
+    for (int o = 0; o < DM_OUTCOME_COUNT; o++)
+        if (dm_outcome_is_failure((dm_outcome)o))
+            failed += t->counts[o];
+    set_node(st, ST_TXNS, 0, TRUE, total);
+    draw_outcomes(st, t->n_txns, t->counts, &t->shown_outcomes);
+    set_node(st, ST_FAILED, 0, FALSE, failed);
+    set_node(st, ST_LOOKUPS, 0, TRUE, sum(t->lookups, DM_LOOKUP_COUNT));
+    for (int o = DM_LOOKUP_RESOLVED; o < DM_LOOKUP_COUNT; o++) {
+        if (t->lookups[o] || (t->shown_lookups & (1u << o))) {
+            t->shown_lookups |= 1u << o;
+            set_node(st, dm_lookup_outcome_name((dm_lookup_outcome)o), t->n_lookups, FALSE,
+                     t->lookups[o]);
+        }
+    }
+    set_node(st, ST_SERVERS, 0, TRUE, total);
+    draw_section(st, t->n_servers, t->servers, "Other servers", TRUE, TRUE);
+    set_node(st, ST_CLIENTS, 0, TRUE, total);
+    draw_section(st, t->n_clients, t->clients, "Other clients", TRUE, FALSE);
+    guint named_failures = 0;
+    GHashTableIter i;
+    gpointer k, v;
+    g_hash_table_iter_init(&i, t->names);
+    while (g_hash_table_iter_next(&i, &k, &v))
+        named_failures += ((row *)v)->failed;
+    set_node(st, ST_NAMES, 0, TRUE, named_failures);
+    draw_section(st, t->n_names, t->names, "Other names", FALSE, FALSE);
+    set_node(st, ST_ICMP, 0, TRUE, t->icmp);
+    set_node(st, ST_ICMP_REPORTER, t->n_icmp, TRUE, t->icmp);
+    g_hash_table_iter_init(&i, t->reporters);
+    GPtrArray *reps = g_ptr_array_new();
+    while (g_hash_table_iter_next(&i, &k, &v))
+        g_ptr_array_add(reps, k);
+    g_ptr_array_sort(reps, (GCompareFunc)(void (*)(void))g_strcmp0);
+    for (guint n = 0; n < reps->len; n++) {
+        const char *r = *(const char **)(void *)&reps->pdata[n];
+        set_node(st, r, t->n_reporter, FALSE, GPOINTER_TO_UINT(g_hash_table_lookup(t->reporters, r)));
+    }
+    g_ptr_array_free(reps, TRUE);
+    set_node(st, ST_ICMP_KIND, t->n_icmp, TRUE, t->icmp);
+    for (int kd = 0; kd < DM_ICMP_KIND_COUNT; kd++) {
+        if (t->icmp_kind[kd] || (t->shown_kinds & (1u << kd))) {
+            t->shown_kinds |= 1u << kd;
+            set_node(st, dm_icmp_kind_text((dm_icmp_kind)kd), t->n_kind, FALSE, t->icmp_kind[kd]);
+        }
+    }
+    set_node(st, ST_QUERIES, 0, TRUE, t->queries);
+    set_node(st, ST_RTX, t->n_queries, FALSE, t->retransmissions);
+    guint answered = sum(t->buckets, G_N_ELEMENTS(t->buckets));
+    set_node(st, ST_RTT_BUCKETS, 0, TRUE, answered);
+    for (gsize b = 0; b < G_N_ELEMENTS(bucket_names); b++)
+        if (t->buckets[b])
+            set_node(st, bucket_names[b], t->n_buckets, FALSE, t->buckets[b]);
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static void
+tree_init(stats_tree *st)
+{
+    if (!trees)
+        trees = g_hash_table_new(g_direct_hash, g_direct_equal);
+    tree *t = g_hash_table_lookup(trees, st);
+    if (t) {
+        tree_clear(t);          /* a retap of the same tree */
+        return;
+    }
+    t = g_new0(tree, 1);
+    t->st = st;
+    t->ledger = dm_ledger_new();
+    t->servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, row_free);
+    t->clients = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, row_free);
+    t->names = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, row_free);
+    t->reporters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_hash_table_insert(trees, st, t);
+    /* The sections, in the order they are read. */
+    t->n_txns = stats_tree_create_node(st, ST_TXNS, 0, STAT_DT_INT, TRUE);
+    stats_tree_create_node(st, ST_FAILED, 0, STAT_DT_INT, FALSE);
+    t->n_lookups = stats_tree_create_node(st, ST_LOOKUPS, 0, STAT_DT_INT, TRUE);
+    t->n_servers = stats_tree_create_node(st, ST_SERVERS, 0, STAT_DT_INT, TRUE);
+    t->n_clients = stats_tree_create_node(st, ST_CLIENTS, 0, STAT_DT_INT, TRUE);
+    t->n_names = stats_tree_create_node(st, ST_NAMES, 0, STAT_DT_INT, TRUE);
+    t->n_icmp = stats_tree_create_node(st, ST_ICMP, 0, STAT_DT_INT, TRUE);
+    t->n_reporter = stats_tree_create_node(st, ST_ICMP_REPORTER, t->n_icmp, STAT_DT_INT, TRUE);
+    t->n_kind = stats_tree_create_node(st, ST_ICMP_KIND, t->n_icmp, STAT_DT_INT, TRUE);
+    t->n_queries = stats_tree_create_node(st, ST_QUERIES, 0, STAT_DT_INT, TRUE);
+    stats_tree_create_node(st, ST_RTX, t->n_queries, STAT_DT_INT, FALSE);
+    stats_tree_create_node(st, ST_RTT, 0, STAT_DT_INT, FALSE);
+    t->n_buckets = stats_tree_create_node(st, ST_RTT_BUCKETS, 0, STAT_DT_INT, TRUE);
+}
+
+static void
+tree_cleanup(stats_tree *st)
+{
+    tree *t = trees ? g_hash_table_lookup(trees, st) : NULL;
+    if (!t)
+        return;
+    dnsmon_finisher_detach(&t->fin);
+    g_hash_table_remove(trees, st);
+    dm_ledger_free(t->ledger);
+    g_hash_table_destroy(t->servers);
+    g_hash_table_destroy(t->clients);
+    g_hash_table_destroy(t->names);
+    g_hash_table_destroy(t->reporters);
+    g_free(t);
+}
+
+void
+dnsmon_tree_register(void)
+{
+    DM_STATS_TREE_REGISTER("dnsmon", "dnsmon", "DNS Monitor" DM_STATS_MENU_SEP "DNS Transactions",
+                           0, tree_packet, tree_init, tree_cleanup, "Transactions / Item");
+}
