@@ -16,49 +16,85 @@
 #define CLIENTS_LISTED 10
 #define EVIDENCE_RUNS 20
 
-/* Distinct strings, the first `cap` of them kept in order for listing. */
+/* Distinct values (addresses, questions) by integer key, the first `cap`
+ * kept in the order met for listing: no string is made for a value that is
+ * not listed, so 100 000 made-up names cost a hash insert each, no more. */
+typedef enum { KS_ADDR, KS_QUESTION } keyset_kind;
+
 typedef struct {
-    GHashTable *set;
-    GPtrArray *first;
+    GHashTable *set;            /* guint64 keys */
+    GArray *first;              /* guint64 values to show, in order met */
     guint cap;
-} strset;
+    keyset_kind kind;
+} keyset;
 
 static void
-strset_init(strset *s, guint cap)
+keyset_init(keyset *s, guint cap, keyset_kind kind)
 {
-    s->set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    s->first = g_ptr_array_new();
+    s->set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    s->first = g_array_new(FALSE, FALSE, sizeof(guint64));
     s->cap = cap;
+    s->kind = kind;
 }
 
 static void
-strset_clear(strset *s)
+keyset_clear(keyset *s)
 {
-    g_ptr_array_free(s->first, TRUE);
+    g_array_free(s->first, TRUE);
     g_hash_table_destroy(s->set);
 }
 
-/* Takes s. */
 static void
-strset_add(strset *x, char *s)
+keyset_add(keyset *s, guint64 key, guint64 show)
 {
-    if (g_hash_table_contains(x->set, s)) {
-        g_free(s);
+    if (g_hash_table_contains(s->set, &key))
         return;
-    }
-    g_hash_table_add(x->set, s);
-    if (x->first->len < x->cap)
-        g_ptr_array_add(x->first, s);
+    guint64 *k = g_new(guint64, 1);
+    *k = key;
+    g_hash_table_add(s->set, k);
+    if (s->first->len < s->cap)
+        g_array_append_val(s->first, show);
+}
+
+static guint
+keyset_size(const keyset *s)
+{
+    return g_hash_table_size(s->set);
+}
+
+/* A question's key (case-folded name, type) and what shows it (the name as
+ * first met, type). */
+static guint64
+question_key(const dm_tracker *tr, const dm_txn *t)
+{
+    return ((guint64)dm_tracker_name_folded(tr, t->name) << 16) | t->qtype;
+}
+
+static guint64
+question_show(const dm_txn *t)
+{
+    return ((guint64)t->name << 16) | t->qtype;
 }
 
 static void
-strset_list(GString *out, const strset *x)
+keyset_list(GString *out, const dm_tracker *tr, const keyset *s)
 {
-    for (guint i = 0; i < x->first->len; i++)
-        g_string_append_printf(out, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(x->first, i));
-    guint n = g_hash_table_size(x->set);
-    if (n > x->first->len)
-        g_string_append_printf(out, " and %u more", n - x->first->len);
+    for (guint i = 0; i < s->first->len; i++) {
+        guint64 v = g_array_index(s->first, guint64, i);
+        if (i)
+            g_string_append(out, ", ");
+        if (s->kind == KS_ADDR) {
+            char a[48];
+            g_string_append(out, dm_addr_to_str(dm_tracker_addr(tr, (guint32)v), a, sizeof a));
+        } else {
+            char b[16];
+            g_string_append_printf(out, "%s (%s)", dm_tracker_name(tr, (guint32)(v >> 16)),
+                                   dm_qtype_text((guint16)(v & 0xffff), b, sizeof b));
+        }
+    }
+    guint n = keyset_size(s);
+    if (n > s->first->len)
+        g_string_append_printf(out, " and %u more", n - s->first->len);
 }
 
 typedef struct {
@@ -82,7 +118,7 @@ typedef struct {
     guint32 wrong_from;
     guint16 wrong_port;
     GHashTable *ede;            /* EDE code -> count */
-    strset clients, names;
+    keyset clients, names;
     GHashTable *reporters;      /* key -> reporter */
     GPtrArray *reporter_order;
     GArray *frames;             /* guint32 */
@@ -93,8 +129,8 @@ static void
 finding_free(gpointer p)
 {
     finding *f = p;
-    strset_clear(&f->clients);
-    strset_clear(&f->names);
+    keyset_clear(&f->clients);
+    keyset_clear(&f->names);
     g_hash_table_destroy(f->reporters);
     g_ptr_array_free(f->reporter_order, TRUE);
     g_hash_table_destroy(f->ede);
@@ -156,8 +192,8 @@ finding_for(GHashTable *by_server, GPtrArray *order, const dm_txn *t)
     f->transport = t->transport;
     f->server = t->server;
     f->port = t->server_port;
-    strset_init(&f->clients, CLIENTS_LISTED);
-    strset_init(&f->names, NAMES_LISTED);
+    keyset_init(&f->clients, CLIENTS_LISTED, KS_ADDR);
+    keyset_init(&f->names, NAMES_LISTED, KS_QUESTION);
     f->reporters = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     f->reporter_order = g_ptr_array_new();
     f->ede = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -394,8 +430,8 @@ write_finding(GString *out, const dm_tracker *tr, guint n, finding *f)
     g_string_append_printf(out, "  What failed:  %u of %u transactions (%u of %u %s) for ",
                            f->failed, f->txns, f->failed_queries, f->queries,
                            f->connections == f->txns ? "connection attempts" : "queries sent");
-    if (g_hash_table_size(f->names.set))
-        strset_list(out, &f->names);
+    if (keyset_size(&f->names))
+        keyset_list(out, tr, &f->names);
     else
         g_string_append(out, "no question (TCP connection attempts)");
     g_string_append(out, ": ");
@@ -438,7 +474,7 @@ write_finding(GString *out, const dm_tracker *tr, guint n, finding *f)
     g_array_free(parts, TRUE);
 
     g_string_append(out, "  Clients:      ");
-    strset_list(out, &f->clients);
+    keyset_list(out, tr, &f->clients);
     char *t0 = dm_time_text(f->first), *t1 = dm_time_text(f->last);
     g_string_append_printf(out, "\n  When:         %s to %s UTC\n", t0,
                            strlen(t1) > 11 ? t1 + 11 : t1);
@@ -460,24 +496,16 @@ cmp_time(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-static char *
-question_label(const dm_tracker *tr, const dm_txn *t)
-{
-    char b[16];
-    return g_strdup_printf("%s (%s)", dm_tracker_name(tr, t->name),
-                           dm_qtype_text(t->qtype, b, sizeof b));
-}
-
 static void
 write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen,
              guint failed_txns, guint failed_alone)
 {
     guint by[DM_LOOKUP_COUNT] = { 0 };
-    strset fail_names, fail_clients, rec_servers, all_clients;
-    strset_init(&fail_names, NAMES_LISTED);
-    strset_init(&fail_clients, CLIENTS_LISTED);
-    strset_init(&rec_servers, CLIENTS_LISTED);
-    strset_init(&all_clients, 0);
+    keyset fail_names, fail_clients, rec_servers, all_clients;
+    keyset_init(&fail_names, NAMES_LISTED, KS_QUESTION);
+    keyset_init(&fail_clients, CLIENTS_LISTED, KS_ADDR);
+    keyset_init(&rec_servers, CLIENTS_LISTED, KS_ADDR);
+    keyset_init(&all_clients, 0, KS_ADDR);
     GArray *delays = g_array_new(FALSE, FALSE, sizeof(dm_time));
     for (guint32 id = 1; id <= dm_lookups_count(ls); id++) {
         const dm_lookup *l = dm_lookups_get(ls, id);
@@ -486,16 +514,13 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
         dm_lookup_outcome o = dm_lookup_outcome_of(ls, l);
         by[o]++;
         const dm_txn *first = dm_tracker_txn(tr, l->first_txn);
-        char a[48];
-        strset_add(&all_clients, g_strdup(dm_addr_to_str(dm_tracker_addr(tr, first->client), a,
-                                                          sizeof a)));
+        keyset_add(&all_clients, first->client, first->client);
         if (o == DM_LOOKUP_FAILED) {
-            strset_add(&fail_names, question_label(tr, first));
-            strset_add(&fail_clients, g_strdup(a));
+            keyset_add(&fail_names, question_key(tr, first), question_show(first));
+            keyset_add(&fail_clients, first->client, first->client);
         } else if (o == DM_LOOKUP_RECOVERED) {
             const dm_txn *d = dm_tracker_txn(tr, l->definitive);
-            strset_add(&rec_servers, g_strdup(dm_addr_to_str(dm_tracker_addr(tr, d->server), a,
-                                                              sizeof a)));
+            keyset_add(&rec_servers, d->server, d->server);
             dm_time delay;
             if (dm_lookup_delay(ls, l, &delay))
                 g_array_append_val(delays, delay);
@@ -503,7 +528,7 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
     }
     guint total = by[DM_LOOKUP_RESOLVED] + by[DM_LOOKUP_RECOVERED] + by[DM_LOOKUP_FAILED] +
                   by[DM_LOOKUP_INCOMPLETE];
-    guint clients = g_hash_table_size(all_clients.set);
+    guint clients = keyset_size(&all_clients);
     g_string_append_printf(out, "%u lookup%s by %u client%s: %u resolved, %u recovered, %u failed, "
                            "%u incomplete.\n", total, total == 1 ? "" : "s", clients,
                            clients == 1 ? "" : "s", by[DM_LOOKUP_RESOLVED], by[DM_LOOKUP_RECOVERED],
@@ -513,9 +538,9 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
         if (by[DM_LOOKUP_FAILED]) {
             g_string_append_printf(out, "  Failed for good: %u lookup%s of ", by[DM_LOOKUP_FAILED],
                                    by[DM_LOOKUP_FAILED] == 1 ? "" : "s");
-            strset_list(out, &fail_names);
+            keyset_list(out, tr, &fail_names);
             g_string_append(out, " by ");
-            strset_list(out, &fail_clients);
+            keyset_list(out, tr, &fail_clients);
             g_string_append(out, ".\n");
         }
         if (by[DM_LOOKUP_RECOVERED]) {
@@ -524,7 +549,7 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
             char *max = dm_duration_text(g_array_index(delays, dm_time, delays->len - 1));
             g_string_append_printf(out, "  Recovered: %u lookup%s after failed tries, on ",
                                    by[DM_LOOKUP_RECOVERED], by[DM_LOOKUP_RECOVERED] == 1 ? "" : "s");
-            strset_list(out, &rec_servers);
+            keyset_list(out, tr, &rec_servers);
             g_string_append_printf(out, "; added delay median %s, max %s.\n", med, max);
             g_free(med);
             g_free(max);
@@ -540,10 +565,10 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
                                    by[DM_LOOKUP_INCOMPLETE], by[DM_LOOKUP_INCOMPLETE] == 1 ? "" : "s");
     }
     g_array_free(delays, TRUE);
-    strset_clear(&fail_names);
-    strset_clear(&fail_clients);
-    strset_clear(&rec_servers);
-    strset_clear(&all_clients);
+    keyset_clear(&fail_names);
+    keyset_clear(&fail_clients);
+    keyset_clear(&rec_servers);
+    keyset_clear(&all_clients);
 }
 
 /* ---- the report -------------------------------------------------------- */
@@ -608,11 +633,9 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *see
             g_hash_table_insert(f->ede, k,
                                 GUINT_TO_POINTER(GPOINTER_TO_UINT(g_hash_table_lookup(f->ede, k)) + 1));
         }
-        char c[48];
-        strset_add(&f->clients, g_strdup(dm_addr_to_str(dm_tracker_addr(tr, t->client), c,
-                                                         sizeof c)));
+        keyset_add(&f->clients, t->client, t->client);
         if (t->name)
-            strset_add(&f->names, question_label(tr, t));
+            keyset_add(&f->names, question_key(tr, t), question_show(t));
         f->first = MIN(f->first, t->first_ts);
         f->last = MAX(f->last, t->last_ts);
         if (t->flags & DM_T_ANSWERED)
