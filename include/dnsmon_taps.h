@@ -55,6 +55,7 @@ void dnsmon_failures_register(void);
 void dnsmon_report_register(void);
 void dnsmon_log_register(void);
 void dnsmon_failures_shutdown(void);
+void dnsmon_tree_shutdown(void);
 void dnsmon_taps_shutdown(void);
 
 #endif

@@ -301,6 +301,7 @@ dnsmon_failures_register(void)
 void
 dnsmon_failures_shutdown(void)
 {
+    dnsmon_finisher_detach(&finisher);
     dm_ledger_free(ledger);
     ledger = NULL;
 }

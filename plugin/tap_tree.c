@@ -460,19 +460,40 @@ tree_init(stats_tree *st)
 }
 
 static void
-tree_cleanup(stats_tree *st)
+tree_free(tree *t)
 {
-    tree *t = trees ? g_hash_table_lookup(trees, st) : NULL;
-    if (!t)
-        return;
     dnsmon_finisher_detach(&t->fin);
-    g_hash_table_remove(trees, st);
     dm_ledger_free(t->ledger);
     g_hash_table_destroy(t->servers);
     g_hash_table_destroy(t->clients);
     g_hash_table_destroy(t->names);
     g_hash_table_destroy(t->reporters);
     g_free(t);
+}
+
+static void
+tree_cleanup(stats_tree *st)
+{
+    tree *t = trees ? g_hash_table_lookup(trees, st) : NULL;
+    if (!t)
+        return;
+    g_hash_table_remove(trees, st);
+    tree_free(t);
+}
+
+/* tshark may exit without freeing its stats trees: ours go with epan. */
+void
+dnsmon_tree_shutdown(void)
+{
+    if (!trees)
+        return;
+    GHashTableIter i;
+    gpointer k, v;
+    g_hash_table_iter_init(&i, trees);
+    while (g_hash_table_iter_next(&i, &k, &v))
+        tree_free(v);
+    g_hash_table_destroy(trees);
+    trees = NULL;
 }
 
 void

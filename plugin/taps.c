@@ -141,6 +141,7 @@ void
 dnsmon_taps_shutdown(void)
 {
     dnsmon_failures_shutdown();
+    dnsmon_tree_shutdown();
 }
 
 void
