@@ -29,15 +29,16 @@ typedef enum {
 } dm_lookup_outcome;
 
 typedef struct {
+    dm_time last_event;         /* latest attempt, response, ICMP error or reset */
     guint32 first_txn, last_txn;    /* transactions, in the order they joined */
     guint32 definitive;         /* the transaction whose answer ended it, 0 if none */
     guint32 txns;               /* how many */
     guint32 servers;            /* distinct servers tried */
-    dm_time last_event;         /* latest attempt, response, ICMP error or reset */
-    guint32 open;               /* transactions not settled yet */
-    guint32 more_servers;       /* id of its overflow server set, 0 if none */
-    guint32 server[3];          /* the first distinct servers (interned addresses) */
+    guint32 server;             /* the first one (interned address) */
+    guint32 more_servers;       /* id of its set of servers once a second one came, or 0 */
+    guint16 open;               /* transactions not settled yet (saturating) */
     guint8 settled;
+    guint8 final;               /* its outcome, computed once the capture ended */
 } dm_lookup;
 
 typedef struct dm_lookups dm_lookups;

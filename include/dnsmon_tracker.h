@@ -208,7 +208,6 @@ typedef struct {
     guint32 name;               /* interned question name, 0 = none */
     guint32 first_item, last_item;  /* first and latest attempt */
     guint32 answer_item;        /* deciding response, 0 = none */
-    guint32 last_resp;          /* latest response item (what a bounce quotes) */
     guint32 ext;                /* rarely needed data, 0 = none */
     guint32 attempts;
     guint16 client_port, server_port;
@@ -229,6 +228,7 @@ typedef struct {
     guint32 fallback_in;        /* truncated UDP txn: its TCP retry */
     guint32 syns;               /* SYNs of its TCP connection attempt */
     guint32 mismatches;         /* responses with another question */
+    guint32 last_resp;          /* latest response item, when not the deciding one */
     guint32 first_icmp, last_icmp;  /* its ICMP errors, a list through dm_icmp.next */
     guint32 query_icmp;         /* the first one quoting a query */
     char *ede_text;
@@ -321,6 +321,8 @@ dm_outcome dm_txn_outcome(const dm_tracker *tr, const dm_txn *t);
  * once; everything else is pending until the capture ends. */
 dm_outcome dm_txn_shown_outcome(const dm_tracker *tr, const dm_txn *t);
 gboolean dm_txn_rtt(const dm_txn *t, dm_time *rtt);
+/* Its latest response item (what a bounced ICMP error quotes), or 0. */
+guint32 dm_txn_last_response(const dm_tracker *tr, const dm_txn *t);
 /* First ICMP error quoting one of its queries, or NULL. */
 const dm_icmp *dm_txn_icmp_on_query(const dm_tracker *tr, const dm_txn *t);
 

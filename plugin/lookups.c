@@ -19,7 +19,6 @@ struct dm_lookups {
     GArray *of_txn;             /* guint32 per transaction: its lookup */
     GArray *next;               /* guint32 per transaction: next one of its lookup */
     GArray *open;               /* guint8 per transaction: counted in its lookup's open */
-    GArray *final;              /* guint8 per lookup: outcome computed at finish */
     GPtrArray *server_sets;     /* GHashTable* of interned server ids */
     dm_index ix;                /* client + question -> newest lookup */
     GArray *timers;             /* min-heap of ltimer */
@@ -153,24 +152,29 @@ maybe_settle(dm_lookups *ls, guint32 id)
 
 /* ---- membership -------------------------------------------------------- */
 
+/* Distinct servers: most lookups ask one, kept inline; a set from the
+ * second one on (keys are interned ids, so not an attacker's to choose). */
 static void
 add_server(dm_lookups *ls, dm_lookup *l, guint32 server)
 {
-    guint inline_n = MIN(l->servers, G_N_ELEMENTS(l->server));
-    for (guint i = 0; i < inline_n; i++)
-        if (l->server[i] == server)
-            return;
-    if (l->servers < G_N_ELEMENTS(l->server)) {
-        l->server[l->servers++] = server;
+    if (!l->servers) {
+        l->server = server;
+        l->servers = 1;
         return;
     }
+    if (l->server == server)
+        return;
     if (!l->more_servers) {
-        g_ptr_array_add(ls->server_sets, g_hash_table_new(g_direct_hash, g_direct_equal));
+        GHashTable *set = g_hash_table_new(g_direct_hash, g_direct_equal);
+        g_hash_table_add(set, GUINT_TO_POINTER(l->server));
+        g_ptr_array_add(ls->server_sets, set);
         l->more_servers = ls->server_sets->len;
     }
     GHashTable *set = g_ptr_array_index(ls->server_sets, l->more_servers - 1);
-    if (g_hash_table_add(set, GUINT_TO_POINTER(server)))
+    if (!g_hash_table_contains(set, GUINT_TO_POINTER(server))) {
+        g_hash_table_add(set, GUINT_TO_POINTER(server));
         l->servers++;
+    }
 }
 
 static void
@@ -200,7 +204,7 @@ join(dm_lookups *ls, guint32 id, guint32 txn, dm_time ts)
         l->last_event = ts;
     const dm_txn *t = dm_tracker_txn(ls->tr, txn);
     add_server(ls, l, t->server);
-    if (!(t->flags & DM_T_SETTLED)) {
+    if (!(t->flags & DM_T_SETTLED) && l->open < G_MAXUINT16) {
         g_array_index(ls->open, guint8, txn - 1) = 1;
         l->open++;
     }
@@ -212,8 +216,6 @@ lookup_new(dm_lookups *ls, guint32 txn, dm_time ts)
     dm_lookup l;
     memset(&l, 0, sizeof l);
     g_array_append_val(ls->lookups, l);
-    guint8 z = 0;
-    g_array_append_val(ls->final, z);
     guint32 id = ls->lookups->len;
     join(ls, id, txn, ts);
     lkey k;
@@ -267,7 +269,8 @@ on_activity(dm_lookups *ls, guint32 txn, dm_time ts)
     if (ts > l->last_event)
         l->last_event = ts;
     guint8 *open = &g_array_index(ls->open, guint8, txn - 1);
-    if (!*open && !(dm_tracker_txn(ls->tr, txn)->flags & DM_T_SETTLED)) {
+    if (!*open && !(dm_tracker_txn(ls->tr, txn)->flags & DM_T_SETTLED) &&
+        l->open < G_MAXUINT16) {
         *open = 1;              /* a new attempt reopened it */
         l->open++;
     }
@@ -326,13 +329,12 @@ on_time(dm_lookups *ls)
 static void
 on_finish(dm_lookups *ls)
 {
-    guint8 *final = (guint8 *)ls->final->data;
     for (guint32 id = 1; id <= ls->lookups->len; id++)
-        final[id - 1] = DM_LOOKUP_FAILED;
+        LOOKUP(ls, id)->final = DM_LOOKUP_FAILED;
     for (guint32 txn = 1; txn <= ls->of_txn->len; txn++) {
         guint32 id = U32(ls->of_txn, txn);
         if (id && dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, txn)) == DM_OUTCOME_INCOMPLETE)
-            final[id - 1] = DM_LOOKUP_INCOMPLETE;
+            LOOKUP(ls, id)->final = DM_LOOKUP_INCOMPLETE;
     }
     for (guint32 id = 1; id <= ls->lookups->len; id++)
         if (!LOOKUP(ls, id)->settled)
@@ -368,7 +370,6 @@ dm_lookups_new(dm_tracker *tr, double lookup_window)
     ls->of_txn = g_array_new(FALSE, FALSE, sizeof(guint32));
     ls->next = g_array_new(FALSE, FALSE, sizeof(guint32));
     ls->open = g_array_new(FALSE, FALSE, sizeof(guint8));
-    ls->final = g_array_new(FALSE, FALSE, sizeof(guint8));
     ls->server_sets = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_destroy);
     dm_index_init(&ls->ix, ix_hash, ls);
     ls->timers = g_array_new(FALSE, FALSE, sizeof(ltimer));
@@ -387,7 +388,6 @@ dm_lookups_free(dm_lookups *ls)
     g_array_free(ls->of_txn, TRUE);
     g_array_free(ls->next, TRUE);
     g_array_free(ls->open, TRUE);
-    g_array_free(ls->final, TRUE);
     g_ptr_array_free(ls->server_sets, TRUE);
     g_array_free(ls->timers, TRUE);
     g_array_free(ls->settled, TRUE);
@@ -418,19 +418,13 @@ dm_lookups_get(const dm_lookups *ls, guint32 id)
     return (id && id <= ls->lookups->len) ? LOOKUP(ls, id) : NULL;
 }
 
-static guint32
-lookup_id(const dm_lookups *ls, const dm_lookup *l)
-{
-    return (guint32)(l - (const dm_lookup *)(const void *)ls->lookups->data) + 1;
-}
-
 dm_lookup_outcome
 dm_lookup_outcome_of(const dm_lookups *ls, const dm_lookup *l)
 {
     if (l->definitive)
         return l->definitive == l->first_txn ? DM_LOOKUP_RESOLVED : DM_LOOKUP_RECOVERED;
     if (ls->finished)
-        return (dm_lookup_outcome)g_array_index(ls->final, guint8, lookup_id(ls, l) - 1);
+        return (dm_lookup_outcome)l->final;
     /* As of now (a single pass drawing its statistics at the end). */
     for (guint32 t = l->first_txn; t; t = U32(ls->next, t))
         if (dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, t)) == DM_OUTCOME_INCOMPLETE)
@@ -478,7 +472,7 @@ gsize
 dm_lookups_bytes(const dm_lookups *ls)
 {
     return sizeof *ls + ls->lookups->len * sizeof(dm_lookup) +
-           ls->of_txn->len * (2 * sizeof(guint32) + 1) + ls->final->len +
+           ls->of_txn->len * (2 * sizeof(guint32) + 1) +
            dm_index_bytes(&ls->ix) + ls->timers->len * sizeof(ltimer) +
            ls->settled->len * sizeof(guint32);
 }

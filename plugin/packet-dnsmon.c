@@ -4,6 +4,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <epan/packet.h>
+#include <stdio.h>
+
 #include <epan/prefs.h>
 
 #include "dnsmon_compat.h"
@@ -37,6 +39,14 @@ dnsmon_lookups(void)
 static void
 dnsmon_cleanup(void)
 {
+    /* DNSMON_MEMORY=1: what the engine held, for the benchmark (BENCHMARKS.md). */
+    if (tracker && g_getenv("DNSMON_MEMORY") && dm_tracker_txn_count(tracker))
+        fprintf(stderr, "dnsmon: %u transactions, %u items, %u lookups: tracker %zu B, lookups "
+                "%zu B, %.1f B per transaction\n", dm_tracker_txn_count(tracker),
+                dm_tracker_item_count(tracker), dm_lookups_count(lookups),
+                dm_tracker_bytes(tracker), dm_lookups_bytes(lookups),
+                (double)(dm_tracker_bytes(tracker) + dm_lookups_bytes(lookups)) /
+                    dm_tracker_txn_count(tracker));
     dm_lookups_free(lookups);
     lookups = NULL;
     dm_tracker_free(tracker);

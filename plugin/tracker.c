@@ -1133,9 +1133,9 @@ dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
         }
         guint32 item = item_add(tr, m->frame, DM_ROLE_RESPONSE, w, flags | DM_F_WRONG_SOURCE, note);
         dm_txn *t = TXN(tr, w);
-        t->last_resp = item;
         t->flags |= DM_T_WRONG_SOURCE;
         dm_txn_ext *e = ext_of(tr, t);
+        e->last_resp = item;
         if (!e->wrong_item) {
             e->wrong_item = item;
             e->wrong_from = p.server;
@@ -1158,7 +1158,10 @@ dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
     }
     guint32 item = item_add(tr, m->frame, DM_ROLE_RESPONSE, id, flags, note);
     t = TXN(tr, id);
-    t->last_resp = item;
+    /* The deciding response is the latest one unless others came: only
+     * those need the extra record. */
+    if (t->ext || (flags & (DM_F_DUPLICATE | DM_F_MORE | DM_F_MISMATCH)))
+        ext_of(tr, t)->last_resp = item;
     if (!(flags & (DM_F_DUPLICATE | DM_F_MORE | DM_F_MISMATCH))) {
         /* The first matching response decides. */
         t->flags |= DM_T_ANSWERED;
@@ -1383,7 +1386,7 @@ dm_tracker_icmp(dm_tracker *tr, const dm_icmp_msg *m)
     }
     dm_txn *t = TXN(tr, id);
     if (quotes_response) {
-        quoted = t->last_resp;
+        quoted = dm_txn_last_response(tr, t);
         t->flags |= DM_T_BOUNCED;
     } else {
         if (!quoted)
@@ -1474,6 +1477,13 @@ dm_txn_rtt(const dm_txn *t, dm_time *rtt)
         return FALSE;
     *rtt = time_diff(t->answer_ts, t->first_ts);
     return TRUE;
+}
+
+guint32
+dm_txn_last_response(const dm_tracker *tr, const dm_txn *t)
+{
+    const dm_txn_ext *e = dm_tracker_ext(tr, t);
+    return (e && e->last_resp) ? e->last_resp : t->answer_item;
 }
 
 const dm_icmp *

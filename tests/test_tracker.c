@@ -194,7 +194,7 @@ test_duplicate(void)
     g_assert_false(it->flags & DM_F_MORE);
     g_assert_cmpuint(fx_txn(&f, 1)->answer_item, ==, r1);
     assert_outcome(&f, 1, DM_OUTCOME_ANSWERED);
-    g_assert_cmpuint(fx_txn(&f, 1)->last_resp, ==, dm_tracker_item_count(f.tr));
+    g_assert_cmpuint(dm_txn_last_response(f.tr, fx_txn(&f, 1)), ==, dm_tracker_item_count(f.tr));
     fx_clear(&f);
 }
 
