@@ -113,6 +113,11 @@ typedef gboolean dm_pref_bool;
  *        Statistics, split on "/" into submenus; stat_tap_table and funnel
  *        items go to the unsorted middle section with their name taken
  *        literally (no submenu), so the three cannot share one submenu.
+ *   4.4, 4.6  the same, with "//" (STATS_TREE_MENU_SEPARATOR) as the stats
+ *        tree's separator; a funnel name "A//B" shows as "A//B".
+ * So the report (and the failures table) are named "DNS Monitor: ..." in
+ * every version: next to each other in the middle section (the submenu with
+ * DNS Transactions stays at the bottom).
  * DM_GUI_REPORT_MENU is the funnel menu name of the incident report window,
  * DM_GUI_REPORT_TITLE its window title.
  * ====================================================================== */
@@ -121,11 +126,7 @@ typedef gboolean dm_pref_bool;
 
 #include <wireshark.h>
 
-#if DM_WS_AT_LEAST(4, 4)
-#define DM_GUI_REPORT_MENU "DNS Monitor" DM_STATS_MENU_SEP "DNS Incident Report"
-#else
-#define DM_GUI_REPORT_MENU "DNS Monitor: DNS Incident Report"
-#endif
-#define DM_GUI_REPORT_TITLE "DNS Incident Report"
+#define DM_GUI_REPORT_MENU "DNS Monitor: Incident Report"
+#define DM_GUI_REPORT_TITLE "DNS Monitor: Incident Report"
 
 #endif

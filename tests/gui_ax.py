@@ -182,9 +182,21 @@ def op_text(win):
     raise LookupError("no text in %r" % win)
 
 
+def op_texts(win):
+    out = []
+    for a in walk(window(win)):
+        if role(a) == "text":
+            try:
+                ti = a.queryText()
+                out.append(ti.getText(0, ti.characterCount))
+            except Exception:
+                continue
+    return out
+
+
 def op_press(win, button):
     w = window(win)
-    b = find(w, "push button", button)
+    b = find(w, "push button", button) or find(w, "button", button)  # Qt 5, Qt 6
     if b is None:
         raise LookupError("no button %r in %r" % (button, win))
     b.queryAction().doAction(0)
@@ -212,6 +224,49 @@ def op_tab(win, tab):
     raise LookupError("no tab %r in %r" % (tab, win))
 
 
+def op_expand(win, prefix, tname=None):
+    """Expand the first row of a tree whose text starts with prefix."""
+    w = window(win)
+    for a in walk(w):
+        if role(a) in ("table cell", "tree item", "list item") and name(a).startswith(prefix):
+            ai = a.queryAction()
+            names = [ai.getName(i) for i in range(ai.nActions)]
+            for i, n in enumerate(names):
+                if "expand" in n.lower() or "toggle" in n.lower():
+                    ai.doAction(i)
+                    return names
+            raise LookupError("row %r has no expand action: %s" % (name(a), names))
+    raise LookupError("no row starting %r in %r" % (prefix, win))
+
+
+def op_extents(win, prefix, want_role=None):
+    """Screen rectangle of the first cell or item whose text starts with prefix
+    (or of the first widget of role want_role)."""
+    w = window(win)
+    for a in walk(w):
+        if (role(a) == want_role if want_role else
+                role(a) in ("table cell", "tree item", "list item", "menu item", "push button",
+                            "button") and name(a).startswith(prefix)):
+            e = a.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+            return [e.x, e.y, e.width, e.height]
+    raise LookupError("nothing starting %r in %r" % (prefix, win))
+
+
+def op_dump(win, maxd=6):
+    """Roles and names of a window's widgets (for diagnostics)."""
+    w = window(win)
+    out = []
+
+    def rec(a, d):
+        out.append("%s[%s] %s" % ("  " * d, role(a), name(a)))
+        if d < maxd:
+            for c in children(a):
+                if role(c) not in ("table cell",):
+                    rec(c, d + 1)
+    rec(w, 0)
+    return "\n".join(out)
+
+
 def handle(cmd):
     op = cmd["op"]
     if op == "ping":
@@ -228,12 +283,20 @@ def handle(cmd):
         return [name(x) for x in walk(sb) if role(x) == "label" and name(x)]
     if op == "table":
         return op_table(cmd["window"], cmd.get("name"), cmd.get("has"))
+    if op == "texts":
+        return op_texts(cmd["window"])
     if op == "text":
         return op_text(cmd["window"])
     if op == "press":
         return op_press(cmd["window"], cmd["button"])
     if op == "set_text":
         return op_set_text(cmd["window"], cmd["text"])
+    if op == "dump":
+        return op_dump(cmd["window"], cmd.get("depth", 6))
+    if op == "extents":
+        return op_extents(cmd["window"], cmd.get("prefix", ""), cmd.get("role"))
+    if op == "expand":
+        return op_expand(cmd["window"], cmd["prefix"])
     if op == "tab":
         return op_tab(cmd["window"], cmd["tab"])
     raise ValueError("unknown op %r" % op)
