@@ -56,6 +56,15 @@ typedef gboolean dm_pref_bool;
 #define DM_STAT_INIT_OK
 #endif
 
+/* A uint preference's current value by its pref_t: prefs_get_uint_value_real()
+ * up to 4.4 (epan/prefs-int.h), renamed prefs_get_uint_value() in 4.6. */
+#include <epan/prefs-int.h>
+#if DM_WS_AT_LEAST(4, 6)
+#define DM_PREF_UINT(pref) prefs_get_uint_value((pref), pref_current)
+#else
+#define DM_PREF_UINT(pref) prefs_get_uint_value_real((pref), pref_current)
+#endif
+
 /* wsutil/plugins.h (and plugin_describe) only exist from 4.2 on; the value
  * of WS_PLUGIN_DESC_DISSECTOR is 1 wherever it exists. */
 #define DM_PLUGIN_DESC_DISSECTOR 1u

@@ -22,11 +22,15 @@ dm_lookups *dnsmon_lookups(void);
 /* Preferences (packet-dnsmon.c). */
 extern dm_pref_bool dnsmon_pref_ignore_multicast;
 
-/* extract.c: the other dissectors' items a post-dissector reads. */
-GArray *dnsmon_wanted_hfids(void);          /* for set_postdissector_wanted_hfids */
-void dnsmon_extract_init(void);             /* resolve field ids (handoff) */
+/* extract.c: reading the frame without a protocol tree. */
+GArray *dnsmon_wanted_hfids(void);          /* for set_postdissector_wanted_hfids: none */
+void dnsmon_extract_init(void);             /* resolve protocol ids (handoff) */
 /* Reads the frame and feeds the tracker (first pass only). */
-void dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, proto_tree *tree);
+void dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo);
+/* Wireshark's DNS dissector flags a repeated query itself within this many
+ * seconds of the first (its preference dns.retransmission_timer): dnsmon
+ * does not say it again. */
+double dnsmon_wireshark_retransmission_timer(void);
 
 /* render.c: tree items and expert info for one frame, on every pass. */
 void dnsmon_render_register(int proto);

@@ -71,6 +71,32 @@ gboolean dm_parse_tcp(const guint8 *p, gsize len, dm_tcp_hdr *h);
 /* The source address in an IPv4 or IPv6 header. */
 gboolean dm_parse_ip_src(const guint8 *p, gsize len, dm_addr *src);
 
+/* ---- finding headers in a frame ----------------------------------------
+ * Without asking Wireshark for a protocol tree (which makes every dissector
+ * do its tree work on every frame), dnsmon finds the headers it needs in
+ * the frame's bytes, guided by what the dissectors left in packet_info:
+ * the innermost addresses and ports. Link layers, VLANs, tunnels are never
+ * parsed: only a header that agrees with all of that is taken. */
+
+typedef struct {
+    gsize transport;            /* offset of the UDP or TCP header */
+    gsize payload;              /* of its payload */
+    gsize end;                  /* where the IP packet ends (not the frame: padding) */
+} dm_located;
+
+/* The innermost UDP (proto 17) or TCP (6) header in buf whose ports are
+ * sport -> dport and which follows an IPv4 or IPv6 header from src to dst
+ * for that protocol. FALSE if there is none. */
+gboolean dm_find_transport(const guint8 *buf, gsize len, guint8 proto, const dm_addr *src,
+                           const dm_addr *dst, guint16 sport, guint16 dport, dm_located *at);
+
+/* The first ICMP (IPv4 protocol 1) or ICMPv6 (IPv6 next header 58, after
+ * extension headers) message in buf carried by an IP header from src to dst
+ * (the addresses the dissectors left in packet_info): the offsets of that
+ * IP header and of the ICMP message, and the ICMP version (4 or 6). */
+gboolean dm_find_icmp(const guint8 *buf, gsize len, const dm_addr *src, const dm_addr *dst,
+                      gsize *ip_off, gsize *icmp_off, guint8 *version);
+
 G_END_DECLS
 
 #endif

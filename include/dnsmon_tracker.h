@@ -140,7 +140,6 @@ typedef struct {
     guint8 rcode;               /* responses */
     guint16 ancount;            /* responses */
     gboolean tc;                /* responses: truncated */
-    gboolean ws_flagged;        /* Wireshark's DNS dissector flags it a retransmission */
     gboolean has_ede;           /* responses: Extended DNS Error (RFC 8914) */
     guint16 ede_code;
     const char *ede_text;       /* may be NULL */
@@ -248,6 +247,8 @@ typedef struct {
     double retransmit_window;   /* s: a repeat within this long is an attempt */
     double slow_threshold;      /* s: a response slower than this is slow */
     double lookup_window;       /* s: TC fallback window (and the lookups layer's) */
+    double wireshark_retransmit_timer;  /* s: Wireshark's DNS dissector flags repeats itself
+                                           within this long of the first query (0: never) */
 } dm_config;
 
 typedef struct dm_tracker dm_tracker;

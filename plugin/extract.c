@@ -1,23 +1,23 @@
 /* extract.c — turns a frame into tracker events (first pass only).
  *
- * dnsmon asks Wireshark for the protocol items of ip, ipv6, tcp, icmp,
- * icmpv6, dns, mdns and llmnr only: where they lie in the frame, not their
- * fields (asking for fields would make Wireshark build a full protocol tree
- * on every frame). The values it needs — DNS header and question, the ICMP
- * quote, TCP flags — are read from the bytes under those items (parse.c).
- *
- * A frame holding an ICMP error also holds the quoted packet's items. They
- * are told apart by offset: an item lies inside the quote when it starts
- * within the outermost ICMP item's bytes (tree nesting differs between
- * versions, offsets do not). Addresses of a DNS message are those of the
- * innermost IP layer (pinfo's network addresses after dissection), so DNS
- * inside VXLAN, GTP-U, Teredo, GRE or IP-in-IP is keyed on the inner packet.
+ * dnsmon asks Wireshark for no field at all: a post-dissector that wants
+ * one makes Wireshark build a protocol tree on every frame, and every
+ * dissector then does its tree work (the DNS dissector parses every record)
+ * — about as much again as dissecting the frame. Instead dnsmon reads what
+ * the dissectors leave in packet_info anyway — which protocols the frame
+ * holds (its layers), the innermost addresses and ports, the data sources
+ * (the frame, reassembled buffers) — and finds in the bytes the one header
+ * that agrees with all of it (parse.c: dm_find_transport, dm_find_icmp):
+ * the innermost UDP or TCP header under any tunnel, the ICMP message. The
+ * DNS header and question, the ICMP quote and the TCP flags are read from
+ * there.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <string.h>
 
 #include <epan/packet.h>
+#include <epan/prefs.h>
 #include <epan/proto.h>
 #include <epan/tvbuff.h>
 
@@ -25,74 +25,39 @@
 #include "dnsmon_glue.h"
 #include "dnsmon_parse.h"
 
-enum { F_IP, F_IPV6, F_TCP, F_ICMP, F_ICMPV6, F_DNS, F_MDNS, F_LLMNR, F_DNS_RETRANS, F_COUNT };
+enum { L_DNS, L_MDNS, L_LLMNR, L_ICMP, L_ICMPV6, L_TCP, L_COUNT };
 
-static struct { int hf; const char *name; } fields[F_COUNT] = {
-    [F_IP] = { -1, "ip" },          [F_IPV6] = { -1, "ipv6" },      [F_TCP] = { -1, "tcp" },
-    [F_ICMP] = { -1, "icmp" },      [F_ICMPV6] = { -1, "icmpv6" },
-    [F_DNS] = { -1, "dns" },        [F_MDNS] = { -1, "mdns" },      [F_LLMNR] = { -1, "llmnr" },
-    /* Wireshark's own DNS retransmission flag: dnsmon does not repeat it. */
-    [F_DNS_RETRANS] = { -1, "dns.retransmission" },
+static const char *const layer_names[L_COUNT] = {
+    [L_DNS] = "dns", [L_MDNS] = "mdns", [L_LLMNR] = "llmnr", [L_ICMP] = "icmp",
+    [L_ICMPV6] = "icmpv6", [L_TCP] = "tcp",
 };
+static int layer_ids[L_COUNT];
 
 void
 dnsmon_extract_init(void)
 {
-    for (int i = 0; i < F_COUNT; i++)
-        fields[i].hf = proto_registrar_get_id_byname(fields[i].name);
+    for (int i = 0; i < L_COUNT; i++)
+        layer_ids[i] = proto_get_id_by_filter_name(layer_names[i]);
 }
 
 GArray *
 dnsmon_wanted_hfids(void)
 {
-    GArray *a = g_array_new(FALSE, FALSE, (guint)sizeof(int));
-    for (int i = 0; i < F_COUNT; i++)
-        if (fields[i].hf > 0)
-            g_array_append_val(a, fields[i].hf);
-    return a;
+    return NULL;    /* nothing: no protocol tree on the first pass because of dnsmon */
 }
 
-typedef struct {
-    field_info **fi;
-    guint n;
-} finfos;
-
-static finfos
-get(proto_tree *tree, int f)
+/* Which of the protocols above the frame holds (one walk over its layers). */
+static guint
+frame_layers(const packet_info *pinfo)
 {
-    finfos r = { NULL, 0 };
-    if (fields[f].hf <= 0)
-        return r;
-    GPtrArray *a = proto_get_finfo_ptr_array(tree, fields[f].hf);
-    if (a) {
-        r.fi = (field_info **)a->pdata;
-        r.n = a->len;
+    guint have = 0;
+    for (wmem_list_frame_t *f = wmem_list_head(pinfo->layers); f; f = wmem_list_frame_next(f)) {
+        int id = GPOINTER_TO_INT(wmem_list_frame_data(f));
+        for (int i = 0; i < L_COUNT; i++)
+            if (id == layer_ids[i])
+                have |= 1u << i;
     }
-    return r;
-}
-
-/* The bytes under an item, as far as they were captured. */
-static const guint8 *
-bytes_of(const field_info *fi, gsize skip, gsize *len)
-{
-    *len = 0;
-    if (!fi || !fi->ds_tvb || fi->start < 0)
-        return NULL;
-    gint avail = tvb_captured_length_remaining(fi->ds_tvb, fi->start);
-    if (avail <= 0)
-        return NULL;
-    gsize n = (fi->length > 0 && fi->length < avail) ? (gsize)fi->length : (gsize)avail;
-    if (n <= skip)
-        return NULL;
-    *len = n - skip;
-    return tvb_get_ptr(fi->ds_tvb, fi->start + (gint)skip, (gint)*len);
-}
-
-static gboolean
-inside(const field_info *fi, const field_info *outer)
-{
-    return outer && fi->ds_tvb == outer->ds_tvb && fi->start >= outer->start &&
-           fi->start < outer->start + MAX(outer->length, 0);
+    return have;
 }
 
 static gboolean
@@ -124,50 +89,31 @@ multicast_port(guint16 p)
     return p == 5353 || p == 5355;
 }
 
+/* The bytes of a data source. */
+static const guint8 *
+source_bytes(const struct data_source *src, gsize *len)
+{
+    tvbuff_t *tvb = get_data_source_tvb(src);
+    *len = tvb ? (gsize)tvb_captured_length(tvb) : 0;
+    return *len ? tvb_get_ptr(tvb, 0, (gint)*len) : NULL;
+}
+
+double
+dnsmon_wireshark_retransmission_timer(void)
+{
+    module_t *dns = prefs_find_module("dns");
+    pref_t *timer = dns ? prefs_find_preference(dns, "retransmission_timer") : NULL;
+    return timer ? (double)DM_PREF_UINT(timer) : 0;
+}
+
 /* ---- ICMP errors ------------------------------------------------------- */
 
-/* The IP header that carries the ICMP message: the last one before it. */
-static gboolean
-reporter_of(proto_tree *tree, const field_info *icmp, dm_addr *reporter)
-{
-    const field_info *best = NULL;
-    static const int ips[] = { F_IP, F_IPV6 };
-    for (gsize k = 0; k < G_N_ELEMENTS(ips); k++) {
-        finfos a = get(tree, ips[k]);
-        for (guint i = 0; i < a.n; i++) {
-            const field_info *fi = a.fi[i];
-            if (fi->ds_tvb == icmp->ds_tvb && fi->start < icmp->start &&
-                (!best || fi->start > best->start))
-                best = fi;
-        }
-    }
-    gsize len;
-    const guint8 *p = bytes_of(best, 0, &len);
-    return p && dm_parse_ip_src(p, len, reporter);
-}
-
-/* The DNS message the quote holds, if Wireshark's DNS dissector read one. */
-static const field_info *
-quoted_dns(proto_tree *tree, const field_info *icmp)
-{
-    static const int protos[] = { F_DNS, F_MDNS, F_LLMNR };
-    for (gsize k = 0; k < G_N_ELEMENTS(protos); k++) {
-        finfos a = get(tree, protos[k]);
-        for (guint i = 0; i < a.n; i++)
-            if (inside(a.fi[i], icmp))
-                return a.fi[i];
-    }
-    return NULL;
-}
-
 static void
-feed_icmp(dm_tracker *tr, packet_info *pinfo, proto_tree *tree, const field_info *icmp,
-          guint8 version)
+feed_icmp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, guint8 version,
+          const dm_addr *reporter)
 {
-    gsize len;
-    const guint8 *p = bytes_of(icmp, 0, &len);
     dm_icmp_quote q;
-    if (!p || !dm_parse_icmp(p, len, version, &q) || !dm_icmp_is_error(version, q.type))
+    if (!dm_parse_icmp(p, len, version, &q) || !dm_icmp_is_error(version, q.type))
         return;
     /* Only UDP and TCP quotes can be about DNS; an error about an ICMP
      * error is left alone. */
@@ -175,10 +121,9 @@ feed_icmp(dm_tracker *tr, packet_info *pinfo, proto_tree *tree, const field_info
         return;
     dm_icmp_msg m;
     memset(&m, 0, sizeof m);
-    if (!reporter_of(tree, icmp, &m.reporter))
-        return;
     m.frame = pinfo->num;
     m.ts = packet_time(pinfo);
+    m.reporter = *reporter;
     m.version = version;
     m.type = q.type;
     m.code = q.code;
@@ -188,14 +133,17 @@ feed_icmp(dm_tracker *tr, packet_info *pinfo, proto_tree *tree, const field_info
     m.sport = q.sport;
     m.dport = q.dport;
     m.tcp_syn = m.transport == DM_TCP && q.tcp_syn;
+    gboolean dns_ports = m.sport == 53 || m.dport == 53 || multicast_port(m.sport) ||
+                         multicast_port(m.dport);
     if (dnsmon_pref_ignore_multicast &&
         (multicast_port(m.sport) || multicast_port(m.dport) || dm_addr_is_multicast(&m.dst)))
         return;
-    dm_dns_parsed d;
-    const field_info *dns = quoted_dns(tree, icmp);
-    gsize dlen;
-    const guint8 *dp = bytes_of(dns, m.transport == DM_TCP ? 2 : 0, &dlen);
-    if (dp && dm_parse_dns(dp, dlen, FALSE, &d)) {
+    /* The DNS message the quote holds, as far as it goes (over TCP after its
+     * two length bytes; a quoted SYN holds none). */
+    gsize dns = q.payload + (m.transport == DM_TCP ? 2 : 0);
+    static dm_dns_parsed d;
+    if (dns_ports && q.payload && dns < q.quote_end &&
+        dm_parse_dns(p + dns, q.quote_end - dns, FALSE, &d)) {
         m.has_id = TRUE;
         m.id = d.id;
         m.qr = d.qr;
@@ -211,13 +159,11 @@ feed_icmp(dm_tracker *tr, packet_info *pinfo, proto_tree *tree, const field_info
 /* ---- TCP and DNS messages ---------------------------------------------- */
 
 static void
-feed_tcp(dm_tracker *tr, packet_info *pinfo, const field_info *tcp, const dm_addr *src,
+feed_tcp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, const dm_addr *src,
          const dm_addr *dst)
 {
-    gsize len;
-    const guint8 *p = bytes_of(tcp, 0, &len);
     dm_tcp_hdr h;
-    if (!p || !dm_parse_tcp(p, len, &h) || (h.sport != 53 && h.dport != 53))
+    if (!dm_parse_tcp(p, len, &h) || (h.sport != 53 && h.dport != 53))
         return;
     dm_tcp_seg s;
     memset(&s, 0, sizeof s);
@@ -237,19 +183,11 @@ feed_tcp(dm_tracker *tr, packet_info *pinfo, const field_info *tcp, const dm_add
 }
 
 static void
-feed_dns(dm_tracker *tr, packet_info *pinfo, const field_info *msg, gboolean multicast_proto,
-         dm_transport transport, const dm_addr *src, const dm_addr *dst, gboolean dns_retrans)
+feed_dns(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, dm_transport transport,
+         const dm_addr *src, const dm_addr *dst)
 {
-    guint16 sport = (guint16)pinfo->srcport, dport = (guint16)pinfo->destport;
-    if (dnsmon_pref_ignore_multicast &&
-        (multicast_proto || dm_addr_is_multicast(dst) || multicast_port(sport) ||
-         multicast_port(dport)))
-        return;
-    gsize len;
-    const guint8 *p = bytes_of(msg, transport == DM_TCP ? 2 : 0, &len);
-    /* Errors carry an Extended DNS Error worth naming; others need no walk. */
     static dm_dns_parsed d;
-    if (!p || !dm_parse_dns(p, len, TRUE, &d))
+    if (!dm_parse_dns(p, len, TRUE, &d))
         return;     /* not even a DNS header: nothing to follow */
     dm_dns_msg m;
     memset(&m, 0, sizeof m);
@@ -264,7 +202,7 @@ feed_dns(dm_tracker *tr, packet_info *pinfo, const field_info *msg, gboolean mul
     }
     m.bad_question = d.bad_question;
     m.flow.transport = transport;
-    m.ws_flagged = dns_retrans;
+    guint16 sport = (guint16)pinfo->srcport, dport = (guint16)pinfo->destport;
     if (d.qr) {
         m.flow.client = *dst;
         m.flow.server = *src;
@@ -286,45 +224,95 @@ feed_dns(dm_tracker *tr, packet_info *pinfo, const field_info *msg, gboolean mul
     }
 }
 
+/* DNS over TCP: complete length-prefixed messages from the start; FALSE if
+ * the first one is not (a segment in the middle of a message). */
+static gboolean
+feed_tcp_messages(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len,
+                  const dm_addr *src, const dm_addr *dst)
+{
+    gsize off = 0;
+    while (off + 2 + 12 <= len) {
+        gsize n = (gsize)(p[off] << 8 | p[off + 1]);
+        if (n < 12 || off + 2 + n > len)
+            break;
+        feed_dns(tr, pinfo, p + off + 2, n, DM_TCP, src, dst);
+        off += 2 + n;
+    }
+    return off > 0;
+}
+
 static void
-feed_plain(dm_tracker *tr, packet_info *pinfo, proto_tree *tree)
+feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers)
 {
     dm_addr src, dst;
     if (!pinfo_addr(&pinfo->net_src, &src) || !pinfo_addr(&pinfo->net_dst, &dst))
         return;
-    finfos tcp = get(tree, F_TCP);
-    if (tcp.n)
-        feed_tcp(tr, pinfo, tcp.fi[tcp.n - 1], &src, &dst);   /* the innermost */
-    if (pinfo->ptype != PT_UDP && pinfo->ptype != PT_TCP)
+    guint16 sport = (guint16)pinfo->srcport, dport = (guint16)pinfo->destport;
+    gboolean dns = (layers & ((1u << L_DNS) | (1u << L_MDNS) | (1u << L_LLMNR))) != 0;
+    if (dnsmon_pref_ignore_multicast &&
+        ((layers & ((1u << L_MDNS) | (1u << L_LLMNR))) || dm_addr_is_multicast(&dst) ||
+         multicast_port(sport) || multicast_port(dport)))
         return;
-    dm_transport t = pinfo->ptype == PT_TCP ? DM_TCP : DM_UDP;
-    gboolean retrans = get(tree, F_DNS_RETRANS).n > 0;
-    static const int protos[] = { F_DNS, F_MDNS, F_LLMNR };
-    for (gsize k = 0; k < G_N_ELEMENTS(protos); k++) {
-        finfos a = get(tree, protos[k]);
-        for (guint i = 0; i < a.n; i++)
-            feed_dns(tr, pinfo, a.fi[i], protos[k] != F_DNS, t, &src, &dst, retrans);
+    gboolean tcp = pinfo->ptype == PT_TCP;
+    if (pinfo->ptype != PT_UDP && !tcp)
+        return;
+    if (!dns && !(tcp && (sport == 53 || dport == 53)))
+        return;
+    /* The frame first; a DNS message or datagram reassembled from several
+     * segments or fragments is in another data source, from its start. */
+    gboolean done = FALSE;
+    for (GSList *l = pinfo->data_src; l && !done; l = l->next) {
+        gsize len;
+        const guint8 *p = source_bytes(l->data, &len);
+        if (!p)
+            continue;
+        dm_located at;
+        if (l == pinfo->data_src) {
+            if (!dm_find_transport(p, len, tcp ? 6 : 17, &src, &dst, sport, dport, &at))
+                continue;
+            if (tcp)
+                feed_tcp(tr, pinfo, p + at.transport, at.end - at.transport, &src, &dst);
+            if (!dns)
+                return;
+            if (tcp)
+                done = feed_tcp_messages(tr, pinfo, p + at.payload, at.end - at.payload, &src,
+                                         &dst);
+            else
+                done = (feed_dns(tr, pinfo, p + at.payload, at.end - at.payload, DM_UDP, &src,
+                                 &dst), TRUE);
+        } else if (dns && tcp) {
+            done = feed_tcp_messages(tr, pinfo, p, len, &src, &dst);
+        } else if (dns && len >= 8 + 12 && (p[0] << 8 | p[1]) == sport &&
+                   (p[2] << 8 | p[3]) == dport) {
+            /* a reassembled IP datagram: its UDP header first */
+            feed_dns(tr, pinfo, p + 8, MIN(len, (gsize)MAX(p[4] << 8 | p[5], 8)) - 8, DM_UDP,
+                     &src, &dst);
+            done = TRUE;
+        }
     }
 }
 
 void
-dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, proto_tree *tree)
+dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo)
 {
     dm_tracker_begin_frame(tr, pinfo->num, packet_time(pinfo));
-    if (!tree)
+    guint layers = frame_layers(pinfo);
+    if (layers & ((1u << L_ICMP) | (1u << L_ICMPV6))) {
+        /* The ICMP message carried by the IP header pinfo's addresses name. */
+        dm_addr src, dst;
+        if (!pinfo_addr(&pinfo->net_src, &src) || !pinfo_addr(&pinfo->net_dst, &dst))
+            return;
+        for (GSList *l = pinfo->data_src; l; l = l->next) {
+            gsize len, ip, icmp;
+            guint8 version;
+            const guint8 *p = source_bytes(l->data, &len);
+            if (p && dm_find_icmp(p, len, &src, &dst, &ip, &icmp, &version)) {
+                feed_icmp(tr, pinfo, p + icmp, len - icmp, version, &src);
+                return;
+            }
+        }
         return;
-    finfos v4 = get(tree, F_ICMP), v6 = get(tree, F_ICMPV6);
-    const field_info *icmp = v4.n ? v4.fi[0] : NULL;
-    const field_info *icmp6 = v6.n ? v6.fi[0] : NULL;
-    /* The outer ICMP item is the first in the frame's bytes. */
-    if (icmp && icmp6) {
-        if (icmp->ds_tvb == icmp6->ds_tvb && icmp6->start < icmp->start)
-            icmp = NULL;
-        else
-            icmp6 = NULL;
     }
-    if (icmp || icmp6)
-        feed_icmp(tr, pinfo, tree, icmp ? icmp : icmp6, icmp ? 4 : 6);
-    else
-        feed_plain(tr, pinfo, tree);
+    if (layers & ((1u << L_DNS) | (1u << L_MDNS) | (1u << L_LLMNR) | (1u << L_TCP)))
+        feed_plain(tr, pinfo, layers);
 }

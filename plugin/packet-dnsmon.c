@@ -62,6 +62,7 @@ dnsmon_init(void)
     cfg.retransmit_window = pref_retransmit_window;
     cfg.slow_threshold = pref_slow_threshold / 1000.0;
     cfg.lookup_window = pref_lookup_window;
+    cfg.wireshark_retransmit_timer = dnsmon_wireshark_retransmission_timer();
     dnsmon_cleanup();
     tracker = dm_tracker_new(&cfg);
     lookups = dm_lookups_new(tracker, cfg.lookup_window);
@@ -82,9 +83,9 @@ dissect_dnsmon(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _
 {
     if (!tracker)
         dnsmon_init();
-    /* Other dissectors' items exist only on the first pass: feed then. */
+    /* Feed the first pass only; later passes only draw. */
     if (!PINFO_FD_VISITED(pinfo))
-        dnsmon_feed_frame(tracker, pinfo, tree);
+        dnsmon_feed_frame(tracker, pinfo);
     dnsmon_render_frame(tracker, lookups, tvb, pinfo, tree);
     dnsmon_taps_queue(tracker, pinfo);
     return 0;

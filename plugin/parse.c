@@ -287,3 +287,102 @@ dm_parse_tcp(const guint8 *p, gsize len, dm_tcp_hdr *h)
     h->ack = (f & 0x10) != 0;
     return TRUE;
 }
+
+/* ---- finding headers in a frame ---------------------------------------- */
+
+static gboolean
+addr_at(const guint8 *p, const dm_addr *a)
+{
+    return memcmp(p, a->bytes, a->family == 6 ? 16 : 4) == 0;
+}
+
+/* An IP header for proto from src to dst ending exactly at off? Sets *end
+ * to where its packet ends. */
+static gboolean
+ip_before(const guint8 *buf, gsize len, gsize off, guint8 proto, const dm_addr *src,
+          const dm_addr *dst, gsize *end)
+{
+    if (src->family == 4) {
+        for (gsize ihl = 5; ihl <= 15 && ihl * 4 <= off; ihl++) {
+            const guint8 *ip = buf + off - ihl * 4;
+            if (ip[0] == (0x40 | ihl) && ip[9] == proto && addr_at(ip + 12, src) &&
+                addr_at(ip + 16, dst)) {
+                *end = MIN(len, off - ihl * 4 + get16(ip + 2));
+                return TRUE;
+            }
+        }
+        return FALSE;
+    }
+    if (src->family == 6 && off >= 40) {
+        const guint8 *ip = buf + off - 40;
+        if ((ip[0] >> 4) == 6 && ip[6] == proto && addr_at(ip + 8, src) && addr_at(ip + 24, dst)) {
+            *end = MIN(len, off + get16(ip + 4));
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+gboolean
+dm_find_transport(const guint8 *buf, gsize len, guint8 proto, const dm_addr *src,
+                  const dm_addr *dst, guint16 sport, guint16 dport, dm_located *at)
+{
+    gsize need = proto == 6 ? 20 : 8;
+    if (len < need + 20 || src->family != dst->family)
+        return FALSE;
+    guint8 ports[4] = { (guint8)(sport >> 8), (guint8)sport, (guint8)(dport >> 8), (guint8)dport };
+    /* From the end: the innermost header, under any tunnel. */
+    for (gsize o = len - need + 1; o-- > 20;) {
+        gsize end;
+        if (buf[o] != ports[0] || memcmp(buf + o, ports, 4) != 0 ||
+            !ip_before(buf, len, o, proto, src, dst, &end) || end < o + need)
+            continue;
+        at->transport = o;
+        at->payload = o + (proto == 6 ? (gsize)(buf[o + 12] >> 4) * 4 : 8);
+        at->end = end;
+        if (proto == 17)    /* the UDP length, if it says less */
+            at->end = MIN(end, o + MAX((gsize)get16(buf + o + 4), 8));
+        if (at->payload > at->end)
+            at->payload = at->end;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
+dm_find_icmp(const guint8 *buf, gsize len, const dm_addr *src, const dm_addr *dst,
+             gsize *ip_off, gsize *icmp_off, guint8 *version)
+{
+    if (src->family != dst->family || (src->family != 4 && src->family != 6))
+        return FALSE;
+    for (gsize o = 0; o + 28 <= len; o++) {
+        if (src->family == 4) {
+            gsize ihl = buf[o] & 0x0f;
+            if ((buf[o] >> 4) != 4 || ihl < 5 || o + ihl * 4 + 8 > len || buf[o + 9] != 1 ||
+                !addr_at(buf + o + 12, src) || !addr_at(buf + o + 16, dst))
+                continue;
+            *ip_off = o;
+            *icmp_off = o + ihl * 4;
+            *version = 4;
+            return TRUE;
+        }
+        if ((buf[o] >> 4) != 6 || o + 48 > len || !addr_at(buf + o + 8, src) ||
+            !addr_at(buf + o + 24, dst))
+            continue;
+        guint8 next = buf[o + 6];
+        gsize off = o + 40;
+        for (int hops = 0; hops < 4 && (next == 0 || next == 43 || next == 60); hops++) {
+            if (off + 8 > len)
+                break;
+            next = buf[off];
+            off += ((gsize)buf[off + 1] + 1) * 8;
+        }
+        if (next != 58 || off + 8 > len)
+            continue;
+        *ip_off = o;
+        *icmp_off = off;
+        *version = 6;
+        return TRUE;
+    }
+    return FALSE;
+}

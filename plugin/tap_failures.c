@@ -17,9 +17,9 @@ enum { COL_TXN, COL_FRAME, COL_TIME, COL_CLIENT, COL_CPORT, COL_SERVER, COL_TRAN
        COL_TYPE, COL_ATTEMPTS, COL_OUTCOME, COL_LOOKUP, COL_DETAIL, NUM_COLS };
 
 static stat_tap_table_item failure_fields[NUM_COLS] = {
-    /* Left-aligned: the window's sort mark then clips the tail of the
-     * header, not its head ("ransaction"). */
-    { TABLE_ITEM_UINT, TAP_ALIGN_LEFT, "Transaction", "%u" },
+    /* The window's sort mark takes room from the first header whichever way
+     * it is aligned: two spaces for it to take ("ransaction" otherwise). */
+    { TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Transaction  ", "%u" },
     { TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "First frame", "%u" },
     { TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Time (UTC)", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Client", "%s" },

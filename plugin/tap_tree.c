@@ -209,7 +209,7 @@ count_item(tree *t, guint32 id)
             return;
         double ms = (double)rtt / 1e6;
         gint us = (gint)MIN(rtt / 1000, (dm_time)G_MAXINT);
-        avg_stat_node_add_value_int(t->st, ST_RTT, 0, FALSE, us);
+        avg_stat_node_add_value_int(t->st, ST_RTT, 0, TRUE, us);
         static const double edges[] = { 10, 100, 500, 1000, 5000 };
         guint b = 0;
         while (b < G_N_ELEMENTS(edges) && ms >= edges[b])
@@ -246,15 +246,23 @@ tree_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_, con
 
 /* ---- drawing ----------------------------------------------------------- */
 
-/* Every node is "sort top": Wireshark's window then keeps them in the order
- * they were made (the logical one, as tshark prints them) instead of
- * sorting by name. stats_tree_reset() clears flags: set at every draw. */
+/* Every node is made "with children": stats_tree finds a node again by
+ * name only if it was registered so (a leaf made by set_stat_node() without
+ * it is made anew at every call, a duplicate row at every draw). */
 static int
-set_node(stats_tree *st, const char *name, int parent, gboolean children, guint v)
+set_node(stats_tree *st, const char *name, int parent, guint v)
 {
-    int id = set_stat_node(st, name, parent, children, (gint)MIN(v, (guint)G_MAXINT));
-    stat_node_set_flags(st, name, parent, children, ST_FLG_SORT_TOP);
-    return id;
+    return set_stat_node(st, name, parent, TRUE, (gint)MIN(v, (guint)G_MAXINT));
+}
+
+/* Wireshark's window sorts every level (by name on 4.0, by count on 4.6)
+ * and no flag keeps tshark's order; "sort top" keeps the three sections
+ * that say what happened above the breakdowns. stats_tree_reset() clears
+ * flags: set at every draw. */
+static void
+lead(stats_tree *st, const char *name)
+{
+    stat_node_set_flags(st, name, 0, TRUE, ST_FLG_SORT_TOP);
 }
 
 /* Rows by outcome under parent, only for outcomes that happened. */
@@ -265,7 +273,7 @@ draw_outcomes(stats_tree *st, int parent, const guint *counts, guint32 *shown)
         dm_outcome o = outcome_order[i];
         if (counts[o] || (*shown & (1u << o))) {
             *shown |= 1u << o;
-            set_node(st, dm_outcome_name(o), parent, FALSE, counts[o]);
+            set_node(st, dm_outcome_name(o), parent, counts[o]);
         }
     }
 }
@@ -303,8 +311,7 @@ draw_percentiles(stats_tree *st, int parent, row *r)
     for (; r->rtt_fed < rtt->len; r->rtt_fed++)
         avg_stat_node_add_value_int(st, ST_SERVER_RTT, parent, TRUE,
                                     (gint)g_array_index(rtt, guint32, r->rtt_fed));
-    parent = stats_tree_manip_node_int(MN_SET_FLAGS, st, ST_SERVER_RTT, parent, TRUE,
-                                       ST_FLG_SORT_TOP);
+    parent = stats_tree_manip_node_int(MN_SET_FLAGS, st, ST_SERVER_RTT, parent, TRUE, 0);
     guint32 *v = g_memdup2(rtt->data, rtt->len * sizeof(guint32));
     qsort(v, rtt->len, sizeof(guint32), cmp_u32);
     static const struct { const char *name; double p; } ps[] = {
@@ -313,7 +320,7 @@ draw_percentiles(stats_tree *st, int parent, row *r)
     for (gsize i = 0; i < G_N_ELEMENTS(ps); i++) {
         guint k = (guint)(ps[i].p * rtt->len + 0.999999);
         k = k ? k - 1 : 0;
-        set_node(st, ps[i].name, parent, FALSE, v[MIN(k, rtt->len - 1)]);
+        set_node(st, ps[i].name, parent, v[MIN(k, rtt->len - 1)]);
     }
     g_free(v);
 }
@@ -339,14 +346,14 @@ draw_section(stats_tree *st, int parent, GHashTable *h, const char *other, gbool
             continue;
         }
         r->shown = TRUE;
-        int id = set_node(st, r->label, parent, outcomes, outcomes ? r->total : r->failed);
+        int id = set_node(st, r->label, parent, outcomes ? r->total : r->failed);
         if (outcomes)
             draw_outcomes(st, id, r->counts, &r->shown_outcomes);
         if (rtt)
             draw_percentiles(st, id, r);
     }
     if (rest)
-        set_node(st, other, parent, FALSE, rest);
+        set_node(st, other, parent, rest);
     g_ptr_array_free(rows, TRUE);
 }
 
@@ -372,20 +379,23 @@ draw(void *user)
     for (int o = 0; o < DM_OUTCOME_COUNT; o++)
         if (dm_outcome_is_failure((dm_outcome)o))
             failed += t->counts[o];
-    set_node(st, ST_TXNS, 0, TRUE, total);
+    set_node(st, ST_TXNS, 0, total);
     draw_outcomes(st, t->n_txns, t->counts, &t->shown_outcomes);
-    set_node(st, ST_FAILED, 0, FALSE, failed);
-    set_node(st, ST_LOOKUPS, 0, TRUE, sum(t->lookups, DM_LOOKUP_COUNT));
+    set_node(st, ST_FAILED, 0, failed);
+    set_node(st, ST_LOOKUPS, 0, sum(t->lookups, DM_LOOKUP_COUNT));
+    lead(st, ST_TXNS);
+    lead(st, ST_FAILED);
+    lead(st, ST_LOOKUPS);
     for (int o = DM_LOOKUP_RESOLVED; o < DM_LOOKUP_COUNT; o++) {
         if (t->lookups[o] || (t->shown_lookups & (1u << o))) {
             t->shown_lookups |= 1u << o;
-            set_node(st, dm_lookup_outcome_name((dm_lookup_outcome)o), t->n_lookups, FALSE,
+            set_node(st, dm_lookup_outcome_name((dm_lookup_outcome)o), t->n_lookups,
                      t->lookups[o]);
         }
     }
-    set_node(st, ST_SERVERS, 0, TRUE, total);
+    set_node(st, ST_SERVERS, 0, total);
     draw_section(st, t->n_servers, t->servers, "Other servers", TRUE, TRUE);
-    set_node(st, ST_CLIENTS, 0, TRUE, total);
+    set_node(st, ST_CLIENTS, 0, total);
     draw_section(st, t->n_clients, t->clients, "Other clients", TRUE, FALSE);
     guint named_failures = 0;
     GHashTableIter i;
@@ -393,10 +403,13 @@ draw(void *user)
     g_hash_table_iter_init(&i, t->names);
     while (g_hash_table_iter_next(&i, &k, &v))
         named_failures += ((row *)v)->failed;
-    set_node(st, ST_NAMES, 0, TRUE, named_failures);
+    set_node(st, ST_NAMES, 0, named_failures);
     draw_section(st, t->n_names, t->names, "Other names", FALSE, FALSE);
-    set_node(st, ST_ICMP, 0, TRUE, t->icmp);
-    set_node(st, ST_ICMP_REPORTER, t->n_icmp, TRUE, t->icmp);
+    set_node(st, ST_ICMP, 0, t->icmp);
+    if (t->icmp) {
+        t->n_reporter = set_node(st, ST_ICMP_REPORTER, t->n_icmp, t->icmp);
+        t->n_kind = set_node(st, ST_ICMP_KIND, t->n_icmp, t->icmp);
+    }
     g_hash_table_iter_init(&i, t->reporters);
     GPtrArray *reps = g_ptr_array_new();
     while (g_hash_table_iter_next(&i, &k, &v))
@@ -404,23 +417,24 @@ draw(void *user)
     g_ptr_array_sort(reps, (GCompareFunc)(void (*)(void))g_strcmp0);
     for (guint n = 0; n < reps->len; n++) {
         const char *r = *(const char **)(void *)&reps->pdata[n];
-        set_node(st, r, t->n_reporter, FALSE, GPOINTER_TO_UINT(g_hash_table_lookup(t->reporters, r)));
+        set_node(st, r, t->n_reporter, GPOINTER_TO_UINT(g_hash_table_lookup(t->reporters, r)));
     }
     g_ptr_array_free(reps, TRUE);
-    set_node(st, ST_ICMP_KIND, t->n_icmp, TRUE, t->icmp);
     for (int kd = 0; kd < DM_ICMP_KIND_COUNT; kd++) {
         if (t->icmp_kind[kd] || (t->shown_kinds & (1u << kd))) {
             t->shown_kinds |= 1u << kd;
-            set_node(st, dm_icmp_kind_text((dm_icmp_kind)kd), t->n_kind, FALSE, t->icmp_kind[kd]);
+            set_node(st, dm_icmp_kind_text((dm_icmp_kind)kd), t->n_kind, t->icmp_kind[kd]);
         }
     }
-    set_node(st, ST_QUERIES, 0, TRUE, t->queries);
-    set_node(st, ST_RTX, t->n_queries, FALSE, t->retransmissions);
+    set_node(st, ST_QUERIES, 0, t->queries);
+    set_node(st, ST_RTX, t->n_queries, t->retransmissions);
     guint answered = sum(t->buckets, G_N_ELEMENTS(t->buckets));
-    set_node(st, ST_RTT_BUCKETS, 0, TRUE, answered);
-    for (gsize b = 0; b < G_N_ELEMENTS(bucket_names); b++)
-        if (t->buckets[b])
-            set_node(st, bucket_names[b], t->n_buckets, FALSE, t->buckets[b]);
+    if (answered) {
+        int id = set_node(st, ST_RTT_BUCKETS, 0, answered);
+        for (gsize b = 0; b < G_N_ELEMENTS(bucket_names); b++)
+            if (t->buckets[b])
+                set_node(st, bucket_names[b], id, t->buckets[b]);
+    }
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
@@ -445,18 +459,15 @@ tree_init(stats_tree *st)
     g_hash_table_insert(trees, st, t);
     /* The sections, in the order they are read. */
     t->n_txns = stats_tree_create_node(st, ST_TXNS, 0, STAT_DT_INT, TRUE);
-    stats_tree_create_node(st, ST_FAILED, 0, STAT_DT_INT, FALSE);
+    stats_tree_create_node(st, ST_FAILED, 0, STAT_DT_INT, TRUE);
     t->n_lookups = stats_tree_create_node(st, ST_LOOKUPS, 0, STAT_DT_INT, TRUE);
     t->n_servers = stats_tree_create_node(st, ST_SERVERS, 0, STAT_DT_INT, TRUE);
     t->n_clients = stats_tree_create_node(st, ST_CLIENTS, 0, STAT_DT_INT, TRUE);
     t->n_names = stats_tree_create_node(st, ST_NAMES, 0, STAT_DT_INT, TRUE);
     t->n_icmp = stats_tree_create_node(st, ST_ICMP, 0, STAT_DT_INT, TRUE);
-    t->n_reporter = stats_tree_create_node(st, ST_ICMP_REPORTER, t->n_icmp, STAT_DT_INT, TRUE);
-    t->n_kind = stats_tree_create_node(st, ST_ICMP_KIND, t->n_icmp, STAT_DT_INT, TRUE);
     t->n_queries = stats_tree_create_node(st, ST_QUERIES, 0, STAT_DT_INT, TRUE);
-    stats_tree_create_node(st, ST_RTX, t->n_queries, STAT_DT_INT, FALSE);
-    stats_tree_create_node(st, ST_RTT, 0, STAT_DT_INT, FALSE);
-    t->n_buckets = stats_tree_create_node(st, ST_RTT_BUCKETS, 0, STAT_DT_INT, TRUE);
+    stats_tree_create_node(st, ST_RTX, t->n_queries, STAT_DT_INT, TRUE);
+    /* The response time nodes come with the first answer. */
 }
 
 static void

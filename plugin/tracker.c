@@ -63,7 +63,7 @@ typedef struct {
 
 struct dm_tracker {
     dm_config cfg;
-    dm_time timeout, window, slow, lookup_window;
+    dm_time timeout, window, slow, lookup_window, ws_retransmit_timer;
     GArray *txns;               /* dm_txn; id = index + 1 */
     GArray *exts;               /* dm_txn_ext */
     GArray *items;              /* dm_item */
@@ -295,6 +295,8 @@ dm_tracker_new(const dm_config *cfg)
     tr->window = secs_to_ns(cfg->retransmit_window);
     tr->slow = secs_to_ns(cfg->slow_threshold);
     tr->lookup_window = secs_to_ns(cfg->lookup_window);
+    tr->ws_retransmit_timer = cfg->wireshark_retransmit_timer > 0
+                                  ? secs_to_ns(cfg->wireshark_retransmit_timer) : -1;
     tr->txns = g_array_new(FALSE, FALSE, sizeof(dm_txn));
     tr->exts = g_array_new(FALSE, FALSE, sizeof(dm_txn_ext));
     tr->items = g_array_new(FALSE, FALSE, sizeof(dm_item));
@@ -1059,8 +1061,9 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
     }
     if (!name)
         flags |= DM_F_NO_QUESTION;
-    if (m->ws_flagged)
-        flags |= DM_F_WS_SAID;
+    if ((flags & DM_F_RETRANSMISSION) &&
+        time_diff(m->ts, TXN(tr, id)->first_ts) <= tr->ws_retransmit_timer)
+        flags |= DM_F_WS_SAID;     /* Wireshark's DNS dissector says it already */
     guint32 item = item_add(tr, m->frame, DM_ROLE_QUERY, id, flags, TXN(tr, id)->attempts + 1);
     dm_txn *t = attempt(tr, id, item, m->ts);
     if (t->transport == DM_TCP && (t->flags & DM_T_MULTI) == 0 && (t->qtype == 252 || t->qtype == 251))
@@ -1118,7 +1121,7 @@ dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
     p.folded = dm_tracker_name_folded(tr, name);
     p.qtype = name ? m->q.type : 0;
     p.qclass = name ? m->q.klass : 0;
-    guint flags = (m->tc ? DM_F_TRUNCATED : 0) | (m->ws_flagged ? DM_F_WS_SAID : 0);
+    guint flags = m->tc ? DM_F_TRUNCATED : 0;
 
     /* The newest transaction with this key and question, else with the key. */
     guint32 id = name ? ix_find(tr, IX_QUESTION, &p) : 0;
@@ -1154,7 +1157,8 @@ dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
         note = note_add(tr, &m->flow, name, p.qtype, m->rcode);
         ext_of(tr, t)->mismatches++;
     } else if (t->flags & DM_T_ANSWERED) {
-        flags |= (t->flags & DM_T_MULTI) ? DM_F_MORE : DM_F_DUPLICATE;
+        /* Wireshark's DNS dissector flags a second response itself. */
+        flags |= (t->flags & DM_T_MULTI) ? DM_F_MORE : (DM_F_DUPLICATE | DM_F_WS_SAID);
     }
     guint32 item = item_add(tr, m->frame, DM_ROLE_RESPONSE, id, flags, note);
     t = TXN(tr, id);

@@ -55,7 +55,8 @@ FL(dm_transport t, const char *c, guint16 cp, const char *s, guint16 sp)
 static inline dm_config
 fx_config(double timeout, double window, double slow, double lookup_window)
 {
-    dm_config c = { timeout, window, slow, lookup_window };
+    /* Wireshark's own DNS retransmission timer: its default, 5 s. */
+    dm_config c = { timeout, window, slow, lookup_window, 5.0 };
     return c;
 }
 
