@@ -563,36 +563,36 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
                it->ref, num, dm_tracker_item_frame(c->tr, t->first_item));
     if (it->flags & DM_F_NO_QUESTION)
         expert(c, &ei_no_question, "DNS query without a valid question section");
-    char srv[64];
-    char *ep = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
-    g_strlcpy(srv, ep, sizeof srv);
-    g_free(ep);
-    const char *tp = dm_transport_name((dm_transport)t->transport);
     if (o == DM_OUTCOME_REJECTED && ic) {
         char *cause = dm_icmp_cause(c->tr, t, ic);
         expert(c, &ei_rejected, "rejected: %s", cause);
         g_free(cause);
     } else if (o == DM_OUTCOME_REJECTED) {
+        char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
         expert(c, &ei_rejected, "rejected: %s reset the TCP connection: no DNS over TCP on %s",
                srv, srv);
+        g_free(srv);
     } else if (o == DM_OUTCOME_UNANSWERED) {
         guint n = syn && e ? e->syns : t->attempts;
+        char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
         expert(c, &ei_unanswered, "no %s from %s within %g s after %u attempt%s",
                syn && (t->flags & DM_T_CONNECTION) ? "answer to the TCP connection attempt"
                                                     : "response", srv,
                dm_tracker_config(c->tr)->timeout, n, n == 1 ? "" : "s");
+        g_free(srv);
     } else if (o == DM_OUTCOME_INCOMPLETE) {
         char *left = dm_duration_text(dm_tracker_end_time(c->tr) - t->last_ts);
         expert(c, &ei_incomplete, "capture ended %s after the last attempt, before the %g s "
                "timeout", left, dm_tracker_config(c->tr)->timeout);
         g_free(left);
     } else if (o == DM_OUTCOME_WRONG_SOURCE && e) {
-        char from[64];
-        char *fe = dm_endpoint_to_str(dm_tracker_addr(c->tr, e->wrong_from), e->wrong_port);
-        g_strlcpy(from, fe, sizeof from);
-        g_free(fe);
+        char *from = dm_endpoint_to_str(dm_tracker_addr(c->tr, e->wrong_from), e->wrong_port);
+        char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
         expert(c, &ei_wrong_source, "the response to this query came from %s, not %s: the "
-               "client discards it (%s)", from, srv, tp);
+               "client discards it (%s)", from, srv,
+               dm_transport_name((dm_transport)t->transport));
+        g_free(from);
+        g_free(srv);
     }
 }
 
