@@ -5,8 +5,9 @@ Every assertion reads the running program, through the accessibility bus
 the X clipboard, never a picture:
 
 - the plugin is loaded (About → Plugins lists dnsmon.so; the process maps it);
-- Statistics → DNS Monitor holds DNS Transactions, DNS Failed Queries and DNS
-  Incident Report, and each opens with the numbers tshark -2 prints;
+- Statistics holds DNS Monitor → DNS Transactions, DNS Monitor: Failed Queries
+  and DNS Monitor: Incident Report, and each opens with the numbers tshark -2
+  prints;
 - a display filter given at start (-Y dnsmon.failed) matches every frame it
   matches in tshark -2, and the packet list shows tshark -2's Info column;
 - a live capture from a pipe, one packet about every 0.7 s, ends with the
@@ -84,7 +85,7 @@ class Gui:
     """One Wireshark window: Xvfb + D-Bus session + wireshark, and the AT-SPI
     helper (tests/gui_ax.py) talking to it."""
 
-    def __init__(self, ts, args, name):
+    def __init__(self, ts, args, name, system_plugins=False):
         self.ts = ts
         self.dir = os.path.join(ts.root, "gui-" + name)
         os.makedirs(self.dir)
@@ -104,6 +105,8 @@ class Gui:
             "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1", "QT_ACCESSIBILITY": "1",
             "NO_AT_BRIDGE": "0",
         }
+        if system_plugins:   # what a packaged plugin is loaded from
+            del env["WIRESHARK_PLUGIN_DIR"]
         self.env = env
         inner = os.path.join(self.dir, "inner.sh")
         with open(inner, "w") as fh:
@@ -379,6 +382,38 @@ class GuiTest(unittest.TestCase):
         return until(lambda: [w for w in gui.ask("windows") if part in w], 60,
                      what="main window %r" % part)[0]
 
+    def assert_about_lists(self, gui, so):
+        """Help → About Wireshark → Plugins has a dnsmon.so row naming so."""
+        gui.ask("menu", path=["Help", "About Wireshark"])
+        until(lambda: gui.ask("tab", window="About Wireshark", tab="Plugins"), 15,
+              what="About → Plugins")
+        about = until(lambda: gui.ask("table", window="About Wireshark", has="dnsmon.so"), 10,
+                      what="dnsmon.so in About → Plugins")
+        row = [r for r in about["rows"] if r[0] == "dnsmon.so"][0]
+        self.assertIn(so, row, "About → Plugins row %s (%s)" % (row, about["header"]))
+        for button in ("OK", "Close"):
+            try:
+                gui.ask("press", window="About Wireshark", button=button)
+                break
+            except LookupError:
+                pass
+
+    # ---- the plugin a package installed (tests/test_package.sh) ----------
+    @unittest.skipUnless(os.environ.get("DNSMON_GUI_INSTALLED"),
+                         "DNSMON_GUI_INSTALLED names no installed dnsmon.so")
+    def test_installed_plugin(self):
+        """Wireshark without WIRESHARK_PLUGIN_DIR loads the packaged plugin
+        from the system folder: About → Plugins lists that file, the packet
+        list shows tshark -2's verdicts."""
+        so = os.environ["DNSMON_GUI_INSTALLED"]
+        gui = Gui(self.ts, ["-o", COLUMNS, "-r", self.ts.capture(SEED)], "installed",
+                  system_plugins=True)
+        self.addCleanup(gui.stop)
+        title = self.main_title(gui, SEED)
+        self.assert_about_lists(gui, so)
+        ref = info_column(self.ts, SEED)
+        self.assertEqual(settled_rows(gui, title, ref), ref, "packet list of the seed replica")
+
     # ---- a file, with a display filter, and the three statistics ---------
     def test_file_filter_and_statistics(self):
         ts = self.ts
@@ -395,20 +430,7 @@ class GuiTest(unittest.TestCase):
         self.assertIsNotNone(pid, "no wireshark process")
         with open("/proc/%d/maps" % pid) as fh:
             self.assertIn(os.path.join(ts.plugin_dir, ts_xy(), "epan", "dnsmon.so"), fh.read())
-        gui.ask("menu", path=["Help", "About Wireshark"])
-        until(lambda: gui.ask("tab", window="About Wireshark", tab="Plugins"), 15,
-              what="About → Plugins")
-        about = until(lambda: gui.ask("table", window="About Wireshark", has="dnsmon.so"), 10,
-                      what="dnsmon.so in About → Plugins")
-        row = [r for r in about["rows"] if r[0] == "dnsmon.so"][0]
-        self.assertIn(os.path.join(ts.plugin_dir, ts_xy(), "epan", "dnsmon.so"), row,
-                      "About → Plugins row %s (%s)" % (row, about["header"]))
-        for button in ("OK", "Close"):
-            try:
-                gui.ask("press", window="About Wireshark", button=button)
-                break
-            except LookupError:
-                pass
+        self.assert_about_lists(gui, os.path.join(ts.plugin_dir, ts_xy(), "epan", "dnsmon.so"))
 
         # -Y given at start: every frame tshark -2 matches, final verdicts.
         status = until(lambda: [s for s in gui.ask("status") if "Displayed:" in s], 30,

@@ -10,8 +10,10 @@
 # Changes the system: `apt-get install ./PACKAGE.deb`, then `apt-get purge`.
 # A dnsmon.so that is already in the system plugin folder without belonging
 # to a package (scripts/quickstart run as root puts one there) is moved aside
-# for the test and put back afterwards. The Wireshark GUI's About -> Plugins is
-# checked by the GUI tests; here `tshark -G plugins` lists the plugins.
+# for the test and put back afterwards. When the Wireshark GUI and the GUI
+# test's tools are installed, the real wireshark (Xvfb, as nobody, no
+# WIRESHARK_PLUGIN_DIR) must list the installed file in About -> Plugins and
+# show tshark's verdicts (tests/test_gui.py GuiTest.test_installed_plugin).
 # Prints "ok N - ..." / "not ok N - ..." per check and "N passed, N failed";
 # exits 1 if any check failed, 2 if the test could not run.
 set -uo pipefail
@@ -111,6 +113,18 @@ check "root: tshark -2 -Y dnsmon.rejected on the seed replica gives frames 1-6" 
 check "nobody: tshark -2 -Y dnsmon.rejected on the seed replica gives frames 1-6" "1 2 3 4 5 6" "$(frames ts_user)"
 check "nobody: -z dnsmon,report counts 3 failed transactions" "3 failed" \
     "$(ts_user -n -q -r "$work/seed.pcapng" -z dnsmon,report 2>/dev/null | grep -o -m1 '3 failed')"
+
+# ---- the Wireshark window loads it too (About -> Plugins), where it can run
+gui_log="$work/gui.log"
+DNSMON_PLUGIN="$so" DNSMON_GUI_INSTALLED="$so" DNSMON_WS_XY="$ws_xy" PYTHONDONTWRITEBYTECODE=1 \
+    python3 "$top/tests/test_gui.py" GuiTest.test_installed_plugin >"$gui_log" 2>&1 </dev/null
+rc=$?
+case $rc in
+    0) ok "wireshark (as nobody) lists $so in About -> Plugins and shows tshark's verdicts" ;;
+    77) echo "# GUI check skipped: $(grep -m1 'skipped' "$gui_log")" ;;
+    *) bad "wireshark (as nobody) lists $so in About -> Plugins and shows tshark's verdicts" \
+           "$(tail -n 15 "$gui_log" | tr '\n' ' ')" ;;
+esac
 
 # ---- purge removes every file it installed
 t0=$(date +%s)
