@@ -5,8 +5,7 @@
  *   hands it: no TCP length prefix), dm_parse_icmp as ICMPv4 and ICMPv6 and
  *   then the DNS header its quote holds (as feed_icmp reads it), dm_parse_tcp,
  *   dm_parse_ip_src, and dm_parse_name into buffers of several sizes from
- *   offsets the input picks. When the engine has them (DNSMON_HAVE_FIND,
- *   set by CMake from dnsmon_parse.h), dm_find_transport and dm_find_icmp
+ *   offsets the input picks. Then dm_find_transport and dm_find_icmp
  *   on a whole frame: the input's first 38 bytes say what packet_info would
  *   (family, protocol, addresses, ports), the rest is the frame; then the
  *   headers found are parsed as extract.c does.
@@ -101,7 +100,6 @@ parse_icmp(const guint8 *p, gsize len, guint8 version)
     free(c);
 }
 
-#ifdef DNSMON_HAVE_FIND
 /* DNS messages of a TCP payload: each behind its 2-byte length. */
 static void
 parse_tcp_messages(const guint8 *p, gsize len)
@@ -157,7 +155,6 @@ find_in_frame(const guint8 *data, gsize size)
     }
     free(frame);
 }
-#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -196,8 +193,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(buf);
     }
     free(c);
-#ifdef DNSMON_HAVE_FIND
     find_in_frame(data, size);
-#endif
     return 0;
 }

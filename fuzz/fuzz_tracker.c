@@ -187,8 +187,7 @@ typedef struct {
     char last_name[DM_NAME_MAX];
     gboolean have_last_name;
     guint heavy;
-    gboolean finished_once;     /* a FINISH op ran ... */
-    gboolean reopened;          /* ... and an event came after it */
+    gboolean finished_once;     /* a FINISH op ran */
     FILE *devnull;
     char namebuf[DM_NAME_MAX];
     char edebuf[DM_EDE_TEXT_MAX];
@@ -434,33 +433,12 @@ write_outputs(const st *s, const dm_ledger *seen, guint what)
         dm_txlog_write(s->tr, s->ls, seen, s->devnull);
 }
 
-/* Known engine bug (fuzz/crashes/fuzz_tracker/txn-stale-after-finish-
- * reopen): after dm_tracker_finish, later events (the header says a later
- * event reopens) change outcomes of what finish settled — an incomplete
- * transaction times out to unanswered, a failed lookup gains a transaction —
- * without logging them again, so a listener keeps the old outcome. Masked
- * for the single pass's ledger once an event followed a FINISH, so fuzzing
- * goes on past it; build with -DKNOWN_REOPEN_BUG=0 once fixed. */
-#ifndef KNOWN_REOPEN_BUG
-#define KNOWN_REOPEN_BUG 1
-#endif
-
-/* Known engine bug (fuzz/crashes/fuzz_tracker/lookup-not-relogged-after-
- * late-retransmission): with default preferences, a query, any packet 5 s
- * later, then the query again (a retransmission: the window is inclusive).
- * The lookup settled failed at the second packet and a listener counted it;
- * the retransmission reopens its transaction (attempt() clears
- * DM_T_SETTLED) and lookups.c on_activity reopens the transaction in the
- * lookup's open count but leaves the lookup settled, so when the capture
- * ends it is incomplete and never logged again: a single pass counts it
- * failed, -2 incomplete. The same with the retransmission exactly at the
- * time-out (lookup-stale-after-retransmission-at-timeout): counted
- * incomplete, failed in the end. Masked (only failed against incomplete,
- * either way) so fuzzing goes on; build with -DKNOWN_RETX_BUG=0 once fixed. */
-#ifndef KNOWN_RETX_BUG
-#define KNOWN_RETX_BUG 1
-#endif
-
+/* fuzz/crashes/fuzz_tracker/ holds the reproducers of two bugs this check
+ * found, fixed since: a lookup settled and counted, then reopened by a
+ * retransmission at exactly the time-out, was never logged again
+ * (lookups.c on_activity); a transaction that dm_tracker_finish settled as
+ * incomplete, then timed out by later events, was never logged again
+ * (tracker.c DM_T_CUT). */
 /* Every counted transaction and lookup is counted under its outcome now. */
 static void
 check_ledger(const st *s, const dm_ledger *l, GArray *txn_shadow, GArray *lookup_shadow)
@@ -487,8 +465,6 @@ check_ledger(const st *s, const dm_ledger *l, GArray *txn_shadow, GArray *lookup
     for (guint32 i = 1; i <= n; i++) {
         int c = dm_ledger_counted(l, i);
         int o = (int)dm_txn_outcome(s->tr, dm_tracker_txn(s->tr, i));
-        if (KNOWN_REOPEN_BUG && s->reopened && l == s->tap)
-            continue;
         if (dm_ledger_seen(l, i) && c != o)
             fprintf(stderr, "fuzz_tracker: transaction %u counted as %s, outcome %s\n", i,
                     c < 0 ? "(not counted)" : dm_outcome_name((dm_outcome)c),
@@ -503,11 +479,6 @@ check_ledger(const st *s, const dm_ledger *l, GArray *txn_shadow, GArray *lookup
     for (guint32 i = 1; i <= nl; i++) {
         int c = dm_ledger_lookup_counted(l, i);
         int o = (int)dm_lookup_outcome_of(s->ls, dm_lookups_get(s->ls, i));
-        if (KNOWN_REOPEN_BUG && s->reopened && l == s->tap)
-            continue;
-        if (KNOWN_RETX_BUG && ((c == DM_LOOKUP_FAILED && o == DM_LOOKUP_INCOMPLETE) ||
-                               (c == DM_LOOKUP_INCOMPLETE && o == DM_LOOKUP_FAILED)))
-            continue;
         if (c != DM_NOT_COUNTED && c != o)
             fprintf(stderr, "fuzz_tracker: lookup %u counted as %s, outcome %s\n", i,
                     dm_lookup_outcome_name((dm_lookup_outcome)c),
@@ -569,7 +540,6 @@ begin(st *s, guint32 frame, dm_time ts, gboolean skip_tap)
     s->ended = FALSE;
     s->skip_tap = skip_tap;
     g_array_append_val(s->frames, frame);
-    s->reopened |= s->finished_once;
     TRACE("frame %u ts %" G_GINT64_FORMAT "%s\n", frame, ts, skip_tap ? " (tap skips it)" : "");
     dm_tracker_begin_frame(s->tr, frame, ts);
 }

@@ -119,7 +119,8 @@ enum {
     DM_T_SETTLED      = 1u << 10,   /* its outcome can only change by a late response */
     DM_T_MULTI        = 1u << 11,   /* AXFR/IXFR: several response messages */
     DM_T_EDE          = 1u << 12,   /* the deciding response carries an EDE */
-    DM_T_BOUNCED      = 1u << 13    /* an ICMP error quotes one of its responses */
+    DM_T_BOUNCED      = 1u << 13,   /* an ICMP error quotes one of its responses */
+    DM_T_CUT          = 1u << 14    /* settled incomplete by dm_tracker_finish */
 };
 
 typedef struct {
@@ -358,8 +359,10 @@ gboolean dm_addr_is_multicast(const dm_addr *a);
 char *dm_addr_to_str(const dm_addr *a, char *buf, gsize len);
 /* "203.0.113.2:53" or "[2001:db8::2]:53"; g_free. */
 char *dm_endpoint_to_str(const dm_addr *a, guint16 port);
-/* "1.674 s", "12 ms", "0.4 ms"; g_free. */
+/* "1.674 s", "12 ms", "400 µs", "7 ns"; g_free. */
 char *dm_duration_text(dm_time ns);
+/* "the capture ended 12 ms after the last attempt" (or "with the last attempt"). */
+char *dm_capture_end_text(dm_time gap);
 /* "A yummyrecipesforme.com", or "(no question)"; g_free. */
 char *dm_question_text(const dm_question *q);
 /* "rejected: ICMP port unreachable from 203.0.113.2 (the server itself): ..." */

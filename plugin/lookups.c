@@ -273,6 +273,10 @@ on_activity(dm_lookups *ls, guint32 txn, dm_time ts)
         l->open < G_MAXUINT16) {
         *open = 1;              /* a new attempt reopened it */
         l->open++;
+        /* ...and with it an undecided lookup: it is logged again when it
+         * settles once more (a retransmission at exactly the timeout). */
+        if (!l->definitive)
+            l->settled = 0;
     }
 }
 

@@ -82,7 +82,21 @@ dm_duration_text(dm_time ns)
         return g_strdup_printf("%.3f s", s);
     if (s >= 0.001)
         return g_strdup_printf("%.0f ms", s * 1e3);
-    return g_strdup_printf("%.1f ms", s * 1e3);
+    if (s >= 1e-6)
+        return g_strdup_printf("%.0f \u00b5s", s * 1e6);
+    return g_strdup_printf("%" G_GINT64_FORMAT " ns", (gint64)ns);
+}
+
+char *
+dm_capture_end_text(dm_time gap)
+{
+    /* "0 ns after" reads oddly when the query is the capture's last packet. */
+    if (gap <= 0)
+        return g_strdup("the capture ended with the last attempt");
+    char *d = dm_duration_text(gap);
+    char *s = g_strdup_printf("the capture ended %s after the last attempt", d);
+    g_free(d);
+    return s;
 }
 
 char *

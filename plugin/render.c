@@ -581,9 +581,9 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
                dm_tracker_config(c->tr)->timeout, n, n == 1 ? "" : "s");
         g_free(srv);
     } else if (o == DM_OUTCOME_INCOMPLETE) {
-        char *left = dm_duration_text(dm_tracker_end_time(c->tr) - t->last_ts);
-        expert(c, &ei_incomplete, "capture ended %s after the last attempt, before the %g s "
-               "timeout", left, dm_tracker_config(c->tr)->timeout);
+        char *left = dm_capture_end_text(dm_tracker_end_time(c->tr) - t->last_ts);
+        expert(c, &ei_incomplete, "%s, before the %g s timeout", left,
+               dm_tracker_config(c->tr)->timeout);
         g_free(left);
     } else if (o == DM_OUTCOME_WRONG_SOURCE && e) {
         char *from = dm_endpoint_to_str(dm_tracker_addr(c->tr, e->wrong_from), e->wrong_port);

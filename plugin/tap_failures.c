@@ -101,10 +101,7 @@ failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o)
                                dm_tracker_config(tr)->timeout, t->attempts,
                                t->attempts == 1 ? "" : "s");
     case DM_OUTCOME_INCOMPLETE: {
-        char *d = dm_duration_text(dm_tracker_end_time(tr) - t->last_ts);
-        char *s = g_strdup_printf("capture ended %s after the last attempt", d);
-        g_free(d);
-        return s;
+        return dm_capture_end_text(dm_tracker_end_time(tr) - t->last_ts);
     }
     default: {
         static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",

@@ -564,9 +564,13 @@ advance_time(dm_tracker *tr, dm_time ts)
         }
         dm_txn *t = TXN(tr, top.id);
         /* A later attempt armed a later time-out: this one is stale. */
-        if (t->flags & (DM_T_ANSWERED | DM_T_SETTLED) ||
-            top.at != time_add(t->last_ts, tr->timeout))
+        if (top.at != time_add(t->last_ts, tr->timeout) || (t->flags & DM_T_ANSWERED))
             continue;
+        /* Settled as incomplete by a finish that events came after: its
+         * time-out now makes it unanswered, which is logged again. */
+        if ((t->flags & DM_T_SETTLED) && !(t->flags & DM_T_CUT))
+            continue;
+        t->flags &= (guint16)~DM_T_CUT;
         settle(tr, t);
     }
     notify(tr, DM_EV_TIME, 0, tr->end);
@@ -787,7 +791,7 @@ attempt(dm_tracker *tr, guint32 id, guint32 item, dm_time ts)
     t->last_item = item;
     /* A new attempt reopens a transaction that had settled silent. */
     if ((t->flags & DM_T_SETTLED) && !(t->flags & DM_T_ANSWERED))
-        t->flags &= (guint16)~DM_T_SETTLED;
+        t->flags &= (guint16)~(DM_T_SETTLED | DM_T_CUT);
     arm(tr, t);
     return t;
 }
@@ -1428,8 +1432,11 @@ dm_tracker_finish(dm_tracker *tr)
     dm_tracker_flush_pending(tr);
     for (guint32 id = 1; id <= tr->txns->len; id++) {
         dm_txn *t = TXN(tr, id);
-        if (!(t->flags & DM_T_SETTLED))
-            settle(tr, t);
+        if (t->flags & DM_T_SETTLED)
+            continue;
+        if (dm_txn_outcome(tr, t) == DM_OUTCOME_INCOMPLETE)
+            t->flags |= DM_T_CUT;
+        settle(tr, t);
     }
     tr->finished = TRUE;
     notify(tr, DM_EV_FINISH, 0, tr->end);

@@ -13,17 +13,6 @@
 #define SRV5 "203.0.113.5"
 #define WWW "www.example.test"
 
-static guint
-lookup_logged(const fx *f, guint32 id)
-{
-    const guint32 *log;
-    guint32 n = dm_lookups_settled(f->ls, &log);
-    guint c = 0;
-    for (guint32 i = 0; i < n; i++)
-        c += log[i] == id;
-    return c;
-}
-
 static void
 test_parallel_a_aaaa(void)
 {
@@ -384,7 +373,7 @@ test_settle_log(void)
     /* definitive: settled at once */
     fx_query(&f, 1, 0, &u1, 1, "a.example.test", 1);
     fx_answer(&f, 2, 0.01, &u1, 1, "a.example.test", 1);
-    g_assert_cmpuint(lookup_logged(&f, 1), ==, 1);
+    g_assert_cmpuint(fx_lookup_logged(&f, 1), ==, 1);
     g_assert_true(fx_lookup_of(&f, 1)->settled);
     /* rejected: its transaction settles at 6 s (timeout after its attempt),
      * the lookup once lookup_window passed after its latest event (1.5 s) */
@@ -392,15 +381,15 @@ test_settle_log(void)
     fx_port_unreachable(&f, 4, 1.5, &u2, SRV5, 2, "b.example.test", 1);
     fx_tick(&f, 5, 6.0);
     g_assert_true(fx_txn(&f, 2)->flags & DM_T_SETTLED);
-    g_assert_cmpuint(lookup_logged(&f, 2), ==, 0);
+    g_assert_cmpuint(fx_lookup_logged(&f, 2), ==, 0);
     dm_tracker_begin_frame(f.tr, 6, S(6.5) - 1);
-    g_assert_cmpuint(lookup_logged(&f, 2), ==, 0);
+    g_assert_cmpuint(fx_lookup_logged(&f, 2), ==, 0);
     fx_tick(&f, 7, 6.5);
-    g_assert_cmpuint(lookup_logged(&f, 2), ==, 1);
+    g_assert_cmpuint(fx_lookup_logged(&f, 2), ==, 1);
     assert_lookup(&f, 2, DM_LOOKUP_FAILED);
     /* a late answer changes it: logged again, now resolved */
     fx_answer(&f, 8, 12, &u2, 2, "b.example.test", 1);
-    g_assert_cmpuint(lookup_logged(&f, 2), >=, 2);
+    g_assert_cmpuint(fx_lookup_logged(&f, 2), >=, 2);
     assert_lookup(&f, 2, DM_LOOKUP_RESOLVED);
     fx_clear(&f);
 
@@ -408,8 +397,46 @@ test_settle_log(void)
     fx_init(&f);
     fx_query(&f, 1, 0, &u2, 1, "c.example.test", 1);
     dm_tracker_finish(f.tr);
-    g_assert_cmpuint(lookup_logged(&f, 1), ==, 1);
+    g_assert_cmpuint(fx_lookup_logged(&f, 1), ==, 1);
     assert_lookup(&f, 1, DM_LOOKUP_INCOMPLETE);
+    fx_clear(&f);
+}
+
+/* Found by fuzz_tracker (fuzz/crashes/fuzz_tracker/): what a listener
+ * counted must be logged again whenever it changes. */
+static void
+test_relogged_after_reopening(void)
+{
+    fx f;
+    fx_init(&f);
+    dm_flow u = FL(DM_UDP, CLI, 40001, SRV, 53);
+    /* At 5 s the query times out and its lookup settles failed; the
+     * retransmission at exactly 5 s (the window is inclusive) reopens both,
+     * and the end of the capture makes them incomplete: logged again. */
+    fx_query(&f, 1, 0, &u, 7, WWW, 1);
+    fx_tick(&f, 2, 5.0);
+    g_assert_cmpuint(fx_lookup_logged(&f, 1), ==, 1);
+    assert_lookup(&f, 1, DM_LOOKUP_FAILED);
+    fx_query(&f, 3, 5.0, &u, 7, WWW, 1);
+    g_assert_cmpuint(fx_txn(&f, 1)->attempts, ==, 2);
+    dm_tracker_finish(f.tr);
+    g_assert_cmpuint(fx_lookup_logged(&f, 1), ==, 2);
+    assert_lookup(&f, 1, DM_LOOKUP_INCOMPLETE);
+    fx_clear(&f);
+
+    /* Events after dm_tracker_finish: what it settled as incomplete times
+     * out to unanswered, and is logged again. */
+    fx_init(&f);
+    fx_query(&f, 1, 0, &u, 8, WWW, 1);
+    dm_tracker_finish(f.tr);
+    g_assert_cmpuint(fx_txn_logged(&f, 1), ==, 1);
+    g_assert_cmpint(dm_txn_outcome(f.tr, fx_txn(&f, 1)), ==, DM_OUTCOME_INCOMPLETE);
+    fx_tick(&f, 2, 6.0);
+    g_assert_cmpint(dm_txn_outcome(f.tr, fx_txn(&f, 1)), ==, DM_OUTCOME_UNANSWERED);
+    g_assert_cmpuint(fx_txn_logged(&f, 1), ==, 2);
+    dm_tracker_finish(f.tr);
+    assert_lookup(&f, 1, DM_LOOKUP_FAILED);
+    g_assert_cmpuint(fx_lookup_logged(&f, 1), >=, 2);
     fx_clear(&f);
 }
 
@@ -491,6 +518,7 @@ main(int argc, char **argv)
     g_test_add_func("/lookups/many-servers", test_many_servers);
     g_test_add_func("/lookups/open-transaction-joins", test_open_transaction_joins);
     g_test_add_func("/lookups/settle-log", test_settle_log);
+    g_test_add_func("/lookups/relogged-after-reopening", test_relogged_after_reopening);
     g_test_add_func("/lookups/capture", test_lookups_capture);
     return g_test_run();
 }

@@ -69,8 +69,8 @@ test_seed_report(void)
     /* tests/test_stats.py test_seed_report */
     static const char *const want[] = {
         "Finding 1: DNS over UDP to 203.0.113.2 port 53",
-        "3 of 3 transactions (3 of 3 queries sent) for yummyrecipesforme.com (A): "
-        "3 answered only by ICMP port unreachable.",
+        ("3 of 3 transactions (3 of 3 queries sent) for yummyrecipesforme.com (A): "
+         "3 answered only by ICMP port unreachable."),
         "Reported by:  ICMP port unreachable from 203.0.113.2 (the server itself), 3 times.",
         "Likely cause: no DNS service listening on 203.0.113.2 udp/53.",
         "Clients:      192.51.100.15",

@@ -14,17 +14,6 @@
 #define RTR "198.51.100.1"
 #define WWW "www.example.test"
 
-static guint
-settled_count(const fx *f, guint32 txn)
-{
-    const guint32 *log;
-    guint32 n = dm_tracker_settled(f->tr, &log);
-    guint c = 0;
-    for (guint32 i = 0; i < n; i++)
-        c += log[i] == txn;
-    return c;
-}
-
 static guint32
 settled_len(const fx *f)
 {
@@ -1069,7 +1058,7 @@ test_tcp_syn_reset(void)
     g_assert_null(dm_txn_icmp_on_query(f.tr, x));
     /* nothing can follow a reset: settled at once */
     g_assert_true(x->flags & DM_T_SETTLED);
-    g_assert_cmpuint(settled_count(&f, 1), ==, 1);
+    g_assert_cmpuint(fx_txn_logged(&f, 1), ==, 1);
     g_assert_cmpuint(dm_lookups_of(f.ls, 1), ==, 0);   /* no question, no lookup */
     fx_clear(&f);
 }
@@ -1646,9 +1635,9 @@ test_settle_log(void)
     assert_outcome(&f, 1, DM_OUTCOME_ANSWERED);
     /* an ICMP error after settling changes unanswered into rejected */
     fx_tick(&f, 8, 6);
-    g_assert_cmpuint(settled_count(&f, 2), ==, 1);
+    g_assert_cmpuint(fx_txn_logged(&f, 2), ==, 1);
     fx_port_unreachable(&f, 9, 6.5, &u2, SRV, 2, WWW, 1);
-    g_assert_cmpuint(settled_count(&f, 2), ==, 2);
+    g_assert_cmpuint(fx_txn_logged(&f, 2), ==, 2);
     assert_outcome(&f, 2, DM_OUTCOME_REJECTED);
     /* a duplicate changes nothing */
     guint32 n = settled_len(&f);

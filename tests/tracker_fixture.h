@@ -92,6 +92,32 @@ fx_clear(fx *f)
     memset(f, 0, sizeof *f);
 }
 
+/* How often a settle log (the tracker's or the lookups') names id. */
+static inline guint
+fx_count_in_log(const guint32 *log, guint32 n, guint32 id)
+{
+    guint c = 0;
+    for (guint32 i = 0; i < n; i++)
+        c += log[i] == id;
+    return c;
+}
+
+static inline guint
+fx_txn_logged(const fx *f, guint32 txn)
+{
+    const guint32 *log;
+    guint32 n = dm_tracker_settled(f->tr, &log);
+    return fx_count_in_log(log, n, txn);
+}
+
+static inline guint
+fx_lookup_logged(const fx *f, guint32 id)
+{
+    const guint32 *log;
+    guint32 n = dm_lookups_settled(f->ls, &log);
+    return fx_count_in_log(log, n, id);
+}
+
 /* Starts frame `frame` at time t unless it is the frame already begun. */
 static inline void
 fx_frame(fx *f, guint32 frame, dm_time t)
