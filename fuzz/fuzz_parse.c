@@ -133,9 +133,9 @@ find_in_frame(const guint8 *data, gsize size)
     guint8 *frame = copy(data + 38, len);
     dm_located at;
     if (dm_find_transport(frame, len, proto, &src, &dst, sport, dport, &at)) {
-        /* A TCP data offset under 5 leaves payload == transport (a bogus
-         * header Wireshark's TCP dissector does not dissect further). */
         CHECK(at.transport <= at.payload && at.payload <= at.end && at.end <= len);
+        /* The payload never starts inside the TCP header (data offset >= 5). */
+        CHECK(proto != 6 || at.payload >= at.transport + 20 || at.payload == at.end);
         if (proto == 6) {
             dm_tcp_hdr h;
             (void)dm_parse_tcp(frame + at.transport, at.end - at.transport, &h);

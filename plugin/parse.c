@@ -266,7 +266,8 @@ dm_parse_icmp(const guint8 *p, gsize len, guint8 version, dm_icmp_quote *q)
             q->payload = t + 8;
         } else if (t + 14 <= end) {
             q->tcp_syn = (p[t + 13] & 0x02) != 0;
-            q->payload = t + (gsize)(p[t + 12] >> 4) * 4;
+            if ((p[t + 12] >> 4) >= 5)  /* else no payload: never the header as DNS */
+                q->payload = t + (gsize)(p[t + 12] >> 4) * 4;
         }
     }
     return TRUE;
@@ -335,6 +336,7 @@ dm_find_transport(const guint8 *buf, gsize len, guint8 proto, const dm_addr *src
     for (gsize o = len - need + 1; o-- > 20;) {
         gsize end;
         if (buf[o] != ports[0] || memcmp(buf + o, ports, 4) != 0 ||
+            (proto == 6 && (buf[o + 12] >> 4) < 5) ||   /* not a TCP header */
             !ip_before(buf, len, o, proto, src, dst, &end) || end < o + need)
             continue;
         at->transport = o;

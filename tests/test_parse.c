@@ -1041,6 +1041,55 @@ test_mutations(void)
     g_ptr_array_free(samples, TRUE);
 }
 
+/* dm_find_transport on a whole frame: Ethernet, IPv4, TCP, a DNS message
+ * behind its length. A TCP data offset under 5 is no TCP header: never
+ * read it as DNS. */
+static void
+test_find_transport_tcp(void)
+{
+    guint8 f[14 + 20 + 20 + 14];
+    memset(f, 0, sizeof f);
+    guint8 *ip = f + 14, *tcp = ip + 20;
+    ip[0] = 0x45;
+    ip[2] = 0;
+    ip[3] = 20 + 20 + 14;
+    ip[9] = 6;
+    const guint8 src[4] = { 198, 51, 100, 10 }, dst[4] = { 203, 0, 113, 2 };
+    memcpy(ip + 12, src, 4);
+    memcpy(ip + 16, dst, 4);
+    tcp[0] = 0x9c; tcp[1] = 0x40;   /* 40000 */
+    tcp[2] = 0; tcp[3] = 53;
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x18;                 /* PSH, ACK */
+    tcp[20] = 0; tcp[21] = 12;      /* length of the DNS message */
+    dm_addr s = { 0 }, d = { 0 };
+    s.family = d.family = 4;
+    memcpy(s.bytes, src, 4);
+    memcpy(d.bytes, dst, 4);
+    dm_located at;
+    g_assert_true(dm_find_transport(f, sizeof f, 6, &s, &d, 40000, 53, &at));
+    g_assert_cmpuint(at.transport, ==, 34);
+    g_assert_cmpuint(at.payload, ==, 54);
+    g_assert_cmpuint(at.end, ==, sizeof f);
+    for (guint doff = 0; doff < 5; doff++) {
+        tcp[12] = (guint8)(doff << 4);
+        g_assert_false(dm_find_transport(f, sizeof f, 6, &s, &d, 40000, 53, &at));
+    }
+    /* The same bytes quoted by an ICMP error: no payload either. */
+    guint8 icmp[8 + 20 + 20 + 14];
+    memset(icmp, 0, 8);
+    icmp[0] = 3;
+    icmp[1] = 3;
+    memcpy(icmp + 8, ip, sizeof icmp - 8);
+    dm_icmp_quote q;
+    g_assert_true(dm_parse_icmp(icmp, sizeof icmp, 4, &q));
+    g_assert_true(q.has_ports);
+    g_assert_cmpuint(q.payload, ==, 0);
+    icmp[8 + 20 + 12] = 5 << 4;
+    g_assert_true(dm_parse_icmp(icmp, sizeof icmp, 4, &q));
+    g_assert_cmpuint(q.payload, ==, 8 + 20 + 20);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1060,6 +1109,7 @@ main(int argc, char **argv)
     g_test_add_func("/icmp/icmp-in-icmp", test_icmp_in_icmp);
     g_test_add_func("/tcp/header", test_tcp_header);
     g_test_add_func("/ip/src", test_ip_src);
+    g_test_add_func("/frame/find-transport-tcp", test_find_transport_tcp);
     g_test_add_func("/fuzz/mutations", test_mutations);
     return g_test_run();
 }
