@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsmon_describe.h"
 #include "dnsmon_parse.h"
 #include "dnsmon_report.h"
 #include "dnsmon_txlog.h"
@@ -913,7 +914,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 13:
             /* A statistics draw mid-capture. */
             TRACE("flush (a statistics draw)\n");
-            dm_tracker_flush_pending(s.tr);
             dm_ledger_flush(s.tap, s.tr, s.ls, &tap_fns, &s);
             break;
         case 14:

@@ -1128,12 +1128,11 @@ test_tcp_syn_silent(void)
     g_assert_cmpuint(fx_txn(&f, 1)->attempts, ==, 2);
     fx_clear(&f);
 
-    /* statistics drawn mid-capture count it too */
+    /* mid-capture it is no transaction yet: a statistic drawn now reads
+     * the engine and cannot make it one (only the end of the pass does) */
     fx_init(&f);
     fx_tcp(&f, 1, 0, &t, TRUE, FX_SYN);
-    dm_tracker_flush_pending(f.tr);
-    g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 1);
-    assert_outcome(&f, 1, DM_OUTCOME_INCOMPLETE);
+    g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 0);
     fx_clear(&f);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "dnsmon_describe.h"
 #include "dnsmon_lookups.h"
 
 /* Seconds (a double) as dm_time, rounded to the nanosecond. */

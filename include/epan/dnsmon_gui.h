@@ -10,14 +10,16 @@
 #ifndef DNSMON_GUI_H
 #define DNSMON_GUI_H
 
-/* From proto_register_dnsmon(): the report window's menu item and gui.c's
- * own init routine. */
+#include <glib.h>
+
+/* From proto_register_dnsmon(): the report window's menu item. */
 void dnsmon_gui_register(void);
 
-/* From the postseq cleanup routine (the first pass over a file, a reload or
- * a live capture has ended): schedules, in the GUI, one refilter with the
- * active display filter, so the filter is evaluated on final verdicts and
- * the packet list drops rows it cached while verdicts were still pending. */
-void dnsmon_gui_first_pass_done(void);
+/* The engine's owner finished a first pass (a file read, a reload, a live
+ * capture stopping, or a redissection): schedules, in the window, one
+ * refilter with the active display filter, so the filter is evaluated on
+ * final verdicts and the packet list drops rows it cached while verdicts
+ * were still pending. */
+void dnsmon_gui_first_pass_done(gboolean redissected);
 
 #endif

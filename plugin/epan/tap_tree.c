@@ -1,14 +1,19 @@
 /* tap_tree.c — the stats tree: -z dnsmon,tree; Statistics → DNS Monitor →
- * DNS Transactions (SPEC.md "Statistics").
+ * DNS Transactions (docs/design.md, "Statistics").
  *
  * The packet callback only counts, in dnsmon's own tables (a ledger says
- * when a transaction or lookup is counted and under which outcome). The
- * tree's nodes are written when the tree is drawn, by a second listener on
- * the same tap that is drawn just before the tree's own (taps.c):
- * then rows exist only for what happened, the sections come in a logical
- * order, and the per-server, per-client and per-name sections show the top
- * rows by failures with an "Other" row for the rest — never a row per
- * distinct name an attacker makes up.
+ * when a transaction or lookup is counted and under which outcome; what a
+ * frame says by itself — an ICMP error, a query sent, a response time — is
+ * counted once per frame item, however often or in whatever order a retap
+ * delivers it). The tree's nodes are written when the tree is drawn, by a
+ * second listener on the same tap that is drawn just before the tree's own
+ * (taps.c): then rows exist only for what happened, the sections come in a
+ * logical order, and the per-server, per-client and per-name sections show
+ * the top rows by failures with an "Other" row for the rest — never a row
+ * per distinct name an attacker makes up. It writes only what the tree's
+ * own packet callback fed since (Wireshark's window fills a tree once per
+ * retap and stops drawing it: nothing may change it behind the window's
+ * back). The engine is only read: what has not settled is "pending".
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -71,11 +76,16 @@ typedef struct {
     GHashTable *reporters;      /* "addr (who)" -> count */
     guint icmp_kind[DM_ICMP_KIND_COUNT];
     guint icmp, queries, retransmissions;
+    GByteArray *items_counted;  /* a bit per frame item: its own counts are in */
+    gboolean fed;               /* the packet callback ran since the last draw */
+    gboolean percentiles_done;  /* the per-server percentiles are written (final only) */
+    gboolean final;             /* drawing a finished engine */
+    gboolean shown_pending;     /* the pending row exists */
     guint buckets[G_N_ELEMENTS(bucket_names)];
     guint32 shown_outcomes, shown_lookups, shown_kinds;
     int n_txns, n_lookups, n_servers, n_clients, n_names, n_icmp, n_reporter, n_kind, n_queries,
         n_buckets;
-    dnsmon_finisher *fin;       /* draws it, see dnsmon_finisher_attach() */
+    dnsmon_drawer *fin;       /* draws it, see dnsmon_drawer_attach() */
 } tree;
 
 /* stats_tree has no user data: trees by their stats_tree. */
@@ -99,13 +109,14 @@ tree_clear(tree *t)
     memset(t->icmp_kind, 0, sizeof t->icmp_kind);
     memset(t->buckets, 0, sizeof t->buckets);
     t->icmp = t->queries = t->retransmissions = 0;
+    g_byte_array_set_size(t->items_counted, 0);
+    t->fed = t->percentiles_done = t->final = t->shown_pending = FALSE;
     g_hash_table_remove_all(t->servers);     /* rtt_fed restarts with the rows */
     g_hash_table_remove_all(t->clients);
     g_hash_table_remove_all(t->names);
     g_hash_table_remove_all(t->reporters);
     dm_ledger_reset(t->ledger);
-    t->src.tr = NULL;
-    t->src.ls = NULL;
+    dnsmon_source_forget(&t->src);
 }
 
 static row *
@@ -136,7 +147,7 @@ row_count(row *r, int o, int sign)
 static void
 count_txn(tree *t, const dm_txn *x, int o, int sign)
 {
-    const dm_tracker *tr = t->src.tr;
+    const dm_tracker *tr = t->src.v.tr;
     t->counts[o] += (guint)sign;
     char *srv = dnsmon_server_text(tr, x);
     row_count(row_get(t->servers, srv, TRUE, srv), o, sign);
@@ -158,7 +169,7 @@ static void
 txn_moved(void *user, guint32 id, int old, int now)
 {
     tree *t = user;
-    const dm_txn *x = dm_tracker_txn(t->src.tr, id);
+    const dm_txn *x = dm_tracker_txn(t->src.v.tr, id);
     if (old != DM_NOT_COUNTED)
         count_txn(t, x, old, -1);
     count_txn(t, x, now, +1);
@@ -176,13 +187,32 @@ lookup_moved(void *user, guint32 id, int old, int now)
 
 static const dm_ledger_fns fns = { txn_moved, lookup_moved };
 
-/* What frames say by themselves: ICMP errors, queries sent, response times. */
+/* Whether item id was counted already; marks it counted. */
+static gboolean
+item_counted(tree *t, guint32 id)
+{
+    GByteArray *b = t->items_counted;
+    guint byte = id / 8;
+    if (b->len <= byte) {
+        guint old = b->len;
+        g_byte_array_set_size(b, MAX(byte + 1, old * 2));
+        memset(b->data + old, 0, b->len - old);
+    }
+    guint8 bit = (guint8)(1u << (id % 8));
+    if (b->data[byte] & bit)
+        return TRUE;
+    b->data[byte] |= bit;
+    return FALSE;
+}
+
+/* What frames say by themselves: ICMP errors, queries sent, response times;
+ * each item once. */
 static void
 count_item(tree *t, guint32 id)
 {
-    const dm_tracker *tr = t->src.tr;
+    const dm_tracker *tr = t->src.v.tr;
     const dm_item *it = dm_tracker_item(tr, id);
-    if (!it)
+    if (!it || item_counted(t, id))
         return;
     if (it->role == DM_ROLE_ICMP) {
         const dm_icmp *ic = dm_tracker_icmp_ref(tr, it->ref);
@@ -234,13 +264,13 @@ tree_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_, con
     const dnsmon_tap_data *d = data;
     if (!t || !d)
         return TAP_PACKET_DONT_REDRAW;
-    if (t->src.tr != d->tr) {
+    if (t->src.v.generation != d->v.generation)
         tree_clear(t);
-        dnsmon_source_note(&t->src, d);
-    }
-    dnsmon_finisher_attach(&t->fin, draw, t);
-    dm_ledger_update(t->ledger, d->tr, d->ls, d->item, &fns, t);
+    dnsmon_source_note(&t->src, d);
+    dnsmon_drawer_attach(&t->fin, draw, t);
+    dm_ledger_update(t->ledger, d->v.tr, d->v.ls, d->item, &fns, t);
     count_item(t, d->item);
+    t->fed = TRUE;
     return TAP_PACKET_REDRAW;
 }
 
@@ -296,40 +326,48 @@ cmp_u32(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-/* A server's response times: a node with their count, average, min and max
- * (fed the samples it has not seen yet: they only ever grow), and under it
- * the median, p90 and p99 (nearest rank). Whole microseconds: an honest
- * unit without float noise (stats_tree sets only integer values; the
- * Percent column means nothing on these three rows). */
+/* A server's response times: an average node with their count, average,
+ * min and max (fed the samples it has not seen yet: they only ever grow).
+ * Once the capture has ended, under it the fastest 50, 90 and 99 % of them
+ * as average nodes of their own: each one's Max is that percentile
+ * (nearest rank) and its Percent how many that is; every column means what
+ * it says. stats_tree cannot take samples back, so they are written once,
+ * when nothing can change any more. */
 #define ST_SERVER_RTT "response time (µs)"
 static void
-draw_percentiles(stats_tree *st, int parent, row *r)
+draw_percentiles(tree *t, int parent, row *r)
 {
+    stats_tree *st = t->st;
     const GArray *rtt = r->rtt;
     if (!rtt || !rtt->len)
         return;
     for (; r->rtt_fed < rtt->len; r->rtt_fed++)
         avg_stat_node_add_value_int(st, ST_SERVER_RTT, parent, TRUE,
                                     (gint)g_array_index(rtt, guint32, r->rtt_fed));
+    if (!t->final || t->percentiles_done)
+        return;
     parent = stats_tree_manip_node_int(MN_SET_FLAGS, st, ST_SERVER_RTT, parent, TRUE, 0);
     guint32 *v = g_memdup2(rtt->data, rtt->len * sizeof(guint32));
     qsort(v, rtt->len, sizeof(guint32), cmp_u32);
     static const struct { const char *name; double p; } ps[] = {
-        { "median (µs)", 0.50 }, { "p90 (µs)", 0.90 }, { "p99 (µs)", 0.99 }
+        { "fastest 50 % (Max: median)", 0.50 }, { "fastest 90 % (Max: p90)", 0.90 },
+        { "fastest 99 % (Max: p99)", 0.99 }
     };
     for (gsize i = 0; i < G_N_ELEMENTS(ps); i++) {
         guint k = (guint)(ps[i].p * rtt->len + 0.999999);
-        k = k ? k - 1 : 0;
-        set_node(st, ps[i].name, parent, v[MIN(k, rtt->len - 1)]);
+        k = MAX(k, 1);
+        for (guint j = 0; j < MIN(k, rtt->len); j++)
+            avg_stat_node_add_value_int(st, ps[i].name, parent, TRUE, (gint)v[j]);
     }
     g_free(v);
 }
 
 /* The top rows of a section by failures, and one for the rest. */
 static void
-draw_section(stats_tree *st, int parent, GHashTable *h, const char *other, gboolean outcomes,
+draw_section(tree *t, int parent, GHashTable *h, const char *other, gboolean outcomes,
              gboolean rtt)
 {
+    stats_tree *st = t->st;
     GPtrArray *rows = g_ptr_array_new();
     GHashTableIter i;
     gpointer k, v;
@@ -350,7 +388,7 @@ draw_section(stats_tree *st, int parent, GHashTable *h, const char *other, gbool
         if (outcomes)
             draw_outcomes(st, id, r->counts, &r->shown_outcomes);
         if (rtt)
-            draw_percentiles(st, id, r);
+            draw_percentiles(t, id, r);
     }
     if (rest)
         set_node(st, other, parent, rest);
@@ -371,9 +409,17 @@ draw(void *user)
 {
     tree *t = user;
     stats_tree *st = t->st;
+    /* Nothing fed since the last draw: the window stopped drawing this tree
+     * (or nothing happened); it must not change behind the window's back. */
+    if (!t->fed)
+        return;
+    t->fed = FALSE;
+    t->final = FALSE;
+    guint pending = 0;
     if (dnsmon_source_alive(&t->src)) {
-        dm_tracker_flush_pending(t->src.tr);
-        dm_ledger_flush(t->ledger, t->src.tr, t->src.ls, &fns, t);
+        dm_ledger_flush(t->ledger, t->src.v.tr, t->src.v.ls, &fns, t);
+        t->final = dm_tracker_finished(t->src.v.tr);
+        pending = dm_ledger_pending(t->ledger);
     }
     guint total = sum(t->counts, DM_OUTCOME_COUNT), failed = 0;
     for (int o = 0; o < DM_OUTCOME_COUNT; o++)
@@ -381,6 +427,11 @@ draw(void *user)
             failed += t->counts[o];
     set_node(st, ST_TXNS, 0, total);
     draw_outcomes(st, t->n_txns, t->counts, &t->shown_outcomes);
+    /* Mid-capture: what has not settled yet (never counted as failed). */
+    if (pending || t->shown_pending) {
+        t->shown_pending = TRUE;
+        set_node(st, dm_outcome_name(DM_OUTCOME_PENDING), t->n_txns, pending);
+    }
     set_node(st, ST_FAILED, 0, failed);
     set_node(st, ST_LOOKUPS, 0, sum(t->lookups, DM_LOOKUP_COUNT));
     lead(st, ST_TXNS);
@@ -394,9 +445,10 @@ draw(void *user)
         }
     }
     set_node(st, ST_SERVERS, 0, total);
-    draw_section(st, t->n_servers, t->servers, "Other servers", TRUE, TRUE);
+    draw_section(t, t->n_servers, t->servers, "Other servers", TRUE, TRUE);
+    t->percentiles_done |= t->final;
     set_node(st, ST_CLIENTS, 0, total);
-    draw_section(st, t->n_clients, t->clients, "Other clients", TRUE, FALSE);
+    draw_section(t, t->n_clients, t->clients, "Other clients", TRUE, FALSE);
     guint named_failures = 0;
     GHashTableIter i;
     gpointer k, v;
@@ -404,7 +456,7 @@ draw(void *user)
     while (g_hash_table_iter_next(&i, &k, &v))
         named_failures += ((row *)v)->failed;
     set_node(st, ST_NAMES, 0, named_failures);
-    draw_section(st, t->n_names, t->names, "Other names", FALSE, FALSE);
+    draw_section(t, t->n_names, t->names, "Other names", FALSE, FALSE);
     set_node(st, ST_ICMP, 0, t->icmp);
     if (t->icmp) {
         t->n_reporter = set_node(st, ST_ICMP_REPORTER, t->n_icmp, t->icmp);
@@ -456,6 +508,7 @@ tree_init(stats_tree *st)
     t->clients = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, row_free);
     t->names = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, row_free);
     t->reporters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    t->items_counted = g_byte_array_new();
     g_hash_table_insert(trees, st, t);
     /* The sections, in the order they are read. */
     t->n_txns = stats_tree_create_node(st, ST_TXNS, 0, STAT_DT_INT, TRUE);
@@ -473,12 +526,13 @@ tree_init(stats_tree *st)
 static void
 tree_free(tree *t)
 {
-    dnsmon_finisher_detach(&t->fin);
+    dnsmon_drawer_detach(&t->fin);
     dm_ledger_free(t->ledger);
     g_hash_table_destroy(t->servers);
     g_hash_table_destroy(t->clients);
     g_hash_table_destroy(t->names);
     g_hash_table_destroy(t->reporters);
+    g_byte_array_free(t->items_counted, TRUE);
     g_free(t);
 }
 

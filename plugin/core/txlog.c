@@ -273,9 +273,12 @@ dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen
     by_txn g;
     group_items(tr, &g);
     GString *line = g_string_sized_new(1024);
+    gboolean final = dm_tracker_finished(tr);
     for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
         if (seen && !dm_ledger_seen(seen, id))
             continue;
+        if (!final && !(dm_tracker_txn(tr, id)->flags & DM_T_SETTLED))
+            continue;           /* pending: its line comes once it is known */
         write_txn(line, tr, ls, &g, id);
         fwrite(line->str, 1, line->len, out);
     }

@@ -1,4 +1,4 @@
-/* dnsmon_lookups.h — lookups: what the user felt (SPEC.md "Lookups").
+/* dnsmon_lookups.h — lookups: what the user felt (docs/design.md, "Lookups").
  *
  * Resolvers retry on another port, fail over to the next server, fall back
  * to TCP: each try is its own transaction. A lookup groups them: one client
@@ -19,17 +19,9 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
-    DM_LOOKUP_PENDING = 0,
-    DM_LOOKUP_RESOLVED,         /* its first transaction gave the definitive answer */
-    DM_LOOKUP_RECOVERED,        /* a later one did, after failed or truncated ones */
-    DM_LOOKUP_FAILED,           /* every transaction decided, none definitive */
-    DM_LOOKUP_INCOMPLETE,       /* none definitive, one still incomplete */
-    DM_LOOKUP_COUNT
-} dm_lookup_outcome;
-
 typedef struct {
     dm_time last_event;         /* latest attempt, response, ICMP error or reset */
+    guint32 last_frame;         /* the frame of it (its expert info goes there) */
     guint32 first_txn, last_txn;    /* transactions, in the order they joined */
     guint32 definitive;         /* the transaction whose answer ended it, 0 if none */
     guint32 txns;               /* how many */
@@ -66,7 +58,6 @@ gboolean dm_lookup_delay(const dm_lookups *ls, const dm_lookup *l, dm_time *dela
  * transactions settled and lookup_window passed without a new one. */
 guint32 dm_lookups_settled(const dm_lookups *ls, const guint32 **log);
 
-const char *dm_lookup_outcome_name(dm_lookup_outcome o);
 gsize dm_lookups_bytes(const dm_lookups *ls);
 
 G_END_DECLS

@@ -4,10 +4,10 @@
  * same in one pass and with -2. A ledger counts a transaction once it
  * settled (its outcome can only change by a late response) and one of its
  * frames reached the listener — so a tap filter selects transactions — and
- * moves it if it changes after that. What is still open when the listener
- * draws is counted then, under its outcome as of the end of the capture so
- * far (dm_ledger_flush), and moved later if the capture goes on. Nothing is
- * ever counted under a state a transaction merely passed through.
+ * moves it if it changes after that. What has not settled is pending: not
+ * counted (dm_ledger_pending tells how many a listener saw). Once the
+ * engine's owner finished the pass everything has settled. A ledger only
+ * reads the engine: drawing a listener at any moment changes no verdict.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -35,12 +35,14 @@ void dm_ledger_reset(dm_ledger *l);
 /* Frame item `item` (0: a frame with nothing) reached the listener. */
 void dm_ledger_update(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls, guint32 item,
                       const dm_ledger_fns *fns, void *user);
-/* Counts what was seen but has not settled, as of now. */
+/* Catches up with what settled since (before the listener is drawn). */
 void dm_ledger_flush(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls,
                      const dm_ledger_fns *fns, void *user);
 /* The outcome t (or lookup id) is counted under, or DM_NOT_COUNTED. */
 int dm_ledger_counted(const dm_ledger *l, guint32 txn);
 int dm_ledger_lookup_counted(const dm_ledger *l, guint32 lookup);
+/* Transactions that reached the listener and have not settled yet. */
+guint32 dm_ledger_pending(const dm_ledger *l);
 /* One of its frames reached the listener. */
 gboolean dm_ledger_seen(const dm_ledger *l, guint32 txn);
 

@@ -1,13 +1,15 @@
-/* names.c — the words dnsmon shows users: outcome and ICMP kind names,
- * DNS type mnemonics, addresses, and the one-line cause of a rejection.
+/* names.c — the one vocabulary (dnsmon_names.h): outcome, lookup, ICMP
+ * kind and transport names, DNS type and EDE mnemonics, addresses and
+ * durations in words. Depends on nothing of the engine.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <math.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "dnsmon_tracker.h"
+#include "dnsmon_names.h"
 
 static const struct {
     const char *name;       /* field value, filter value */
@@ -33,6 +35,37 @@ dm_outcome_name(dm_outcome o)
     return (o < DM_OUTCOME_COUNT) ? outcomes[o].name : "?";
 }
 
+const char *const *
+dm_outcome_names(gsize *n)
+{
+    static const char *names[DM_OUTCOME_COUNT];
+    for (int o = 0; o < DM_OUTCOME_COUNT; o++)
+        names[o] = outcomes[o].name;
+    *n = DM_OUTCOME_COUNT;
+    return names;
+}
+
+static const char *const lookup_outcomes[DM_LOOKUP_COUNT] = {
+    [DM_LOOKUP_PENDING] = "pending",
+    [DM_LOOKUP_RESOLVED] = "resolved",
+    [DM_LOOKUP_RECOVERED] = "recovered",
+    [DM_LOOKUP_FAILED] = "failed",
+    [DM_LOOKUP_INCOMPLETE] = "incomplete",
+};
+
+const char *
+dm_lookup_outcome_name(dm_lookup_outcome o)
+{
+    return o < DM_LOOKUP_COUNT ? lookup_outcomes[o] : "?";
+}
+
+const char *const *
+dm_lookup_outcome_names(gsize *n)
+{
+    *n = DM_LOOKUP_COUNT;
+    return lookup_outcomes;
+}
+
 const char *
 dm_outcome_text(dm_outcome o)
 {
@@ -44,6 +77,16 @@ dm_outcome_is_failure(dm_outcome o)
 {
     return o != DM_OUTCOME_ANSWERED && o != DM_OUTCOME_NODATA && o != DM_OUTCOME_TRUNCATED &&
            o != DM_OUTCOME_PENDING;
+}
+
+const char *
+dm_reporter_name(dm_reporter r)
+{
+    switch (r) {
+    case DM_REPORTER_SERVER: return "server";
+    case DM_REPORTER_CLIENT: return "client";
+    default: return "router";
+    }
 }
 
 const char *
@@ -74,17 +117,58 @@ dm_ede_name(guint16 code)
     return code < G_N_ELEMENTS(ede_names) ? ede_names[code] : NULL;
 }
 
+const char *
+dm_rcode_name(guint8 rcode)
+{
+    static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                          "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET",
+                                          "NOTAUTH", "NOTZONE" };
+    return rcode < G_N_ELEMENTS(rcodes) ? rcodes[rcode] : NULL;
+}
+
+/* The unit dm_duration_text() writes ns in: its size in ns and its name. */
+static dm_time
+duration_unit(dm_time ns, const char **name)
+{
+    if (ns >= DM_NS_PER_SEC) {
+        *name = "s";
+        return DM_NS_PER_SEC;
+    }
+    if (ns >= 1000000) {
+        *name = "ms";
+        return 1000000;
+    }
+    if (ns >= 1000) {
+        *name = "\u00b5s";
+        return 1000;
+    }
+    *name = "ns";
+    return 1;
+}
+
 char *
 dm_duration_text(dm_time ns)
 {
-    double s = (double)ns / 1e9;
-    if (s >= 1.0)
-        return g_strdup_printf("%.3f s", s);
-    if (s >= 0.001)
-        return g_strdup_printf("%.0f ms", s * 1e3);
-    if (s >= 1e-6)
-        return g_strdup_printf("%.0f \u00b5s", s * 1e6);
-    return g_strdup_printf("%" G_GINT64_FORMAT " ns", (gint64)ns);
+    const char *name;
+    dm_time unit = duration_unit(ns, &name);
+    if (unit == DM_NS_PER_SEC)
+        return g_strdup_printf("%.3f s", (double)ns / 1e9);
+    if (unit == 1)
+        return g_strdup_printf("%" G_GINT64_FORMAT " ns", (gint64)ns);
+    return g_strdup_printf("%.0f %s", (double)ns / (double)unit, name);
+}
+
+char *
+dm_duration_text_like(dm_time ns, dm_time like)
+{
+    const char *name;
+    dm_time unit = duration_unit(like, &name);
+    double v = (double)ns / (double)unit;
+    int digits = unit == DM_NS_PER_SEC ? 3 : 0;
+    /* below one unit, three significant digits ("0.648 ms", "0.000648 s") */
+    if (v > 0 && v < 1 && unit > 1)
+        digits = MAX(digits, MIN(9, 2 - (int)floor(log10(v))));
+    return g_strdup_printf("%.*f %s", digits, v, name);
 }
 
 char *
@@ -141,9 +225,81 @@ dm_icmp_kind_text(dm_icmp_kind k)
 }
 
 const char *
+dm_icmp_kind_meaning(dm_icmp_kind k)
+{
+    return icmp_kinds[k < DM_ICMP_KIND_COUNT ? k : DM_ICMP_OTHER].meaning;
+}
+
+const char *const *
+dm_icmp_kind_names(gsize *n)
+{
+    static const char *names[DM_ICMP_KIND_COUNT];
+    for (int k = 0; k < DM_ICMP_KIND_COUNT; k++)
+        names[k] = icmp_kinds[k].name;
+    *n = DM_ICMP_KIND_COUNT;
+    return names;
+}
+
+gboolean
+dm_icmp_is_error(guint8 version, guint8 type)
+{
+    if (version == 6)
+        return type >= 1 && type <= 4;
+    /* 3 unreachable, 4 source quench, 11 time exceeded, 12 parameter problem.
+     * Not 5: a redirect is advice about routing, the packet was delivered. */
+    return type == 3 || type == 4 || type == 11 || type == 12;
+}
+
+dm_icmp_kind
+dm_icmp_classify(guint8 version, guint8 type, guint8 code)
+{
+    if (version == 6) {
+        if (type == 1) {
+            switch (code) {
+            case 0: return DM_ICMP_NET_UNREACHABLE;
+            case 1: case 5: case 6: return DM_ICMP_ADMIN_PROHIBITED;
+            case 3: return DM_ICMP_HOST_UNREACHABLE;
+            case 4: return DM_ICMP_PORT_UNREACHABLE;
+            default: return DM_ICMP_OTHER;
+            }
+        }
+        if (type == 2)
+            return DM_ICMP_FRAG_NEEDED;
+        if (type == 3)
+            return DM_ICMP_TTL_EXCEEDED;
+        return DM_ICMP_OTHER;
+    }
+    if (type == 3) {
+        switch (code) {
+        case 0: case 6: return DM_ICMP_NET_UNREACHABLE;
+        case 1: case 7: return DM_ICMP_HOST_UNREACHABLE;
+        case 3: return DM_ICMP_PORT_UNREACHABLE;
+        case 4: return DM_ICMP_FRAG_NEEDED;
+        case 9: case 10: case 13: return DM_ICMP_ADMIN_PROHIBITED;
+        default: return DM_ICMP_OTHER;
+        }
+    }
+    if (type == 11)
+        return DM_ICMP_TTL_EXCEEDED;
+    return DM_ICMP_OTHER;
+}
+
+static const char *const transports[DM_TRANSPORT_COUNT] = {
+    [DM_UDP] = "udp",
+    [DM_TCP] = "tcp",
+};
+
+const char *
 dm_transport_name(dm_transport t)
 {
-    return t == DM_TCP ? "tcp" : "udp";
+    return t < DM_TRANSPORT_COUNT ? transports[t] : "?";
+}
+
+const char *const *
+dm_transport_names(gsize *n)
+{
+    *n = DM_TRANSPORT_COUNT;
+    return transports;
 }
 
 static const dm_qtype qtypes[] = {
@@ -215,32 +371,4 @@ dm_endpoint_to_str(const dm_addr *a, guint16 port)
     char s[48];
     dm_addr_to_str(a, s, sizeof s);
     return g_strdup_printf(a->family == 6 ? "[%s]:%u" : "%s:%u", s, port);
-}
-
-char *
-dm_icmp_cause(const dm_tracker *tr, const dm_txn *t, const dm_icmp *ic)
-{
-    char rep[48], srv[48];
-    dm_addr_to_str(dm_tracker_addr(tr, ic->reporter), rep, sizeof rep);
-    dm_addr_to_str(dm_tracker_addr(tr, t->server), srv, sizeof srv);
-    gboolean from_server = ic->who == DM_REPORTER_SERVER;
-    const char *tp = dm_transport_name((dm_transport)t->transport);
-    char *who = ic->who == DM_REPORTER_CLIENT ? g_strdup("the client itself")
-              : !from_server ? g_strdup("a router or firewall on the path")
-              : ic->nat_server ? g_strdup_printf("the server that %s forwarded the query to", srv)
-              : g_strdup("the server itself");
-    const char *why;
-    char *owned = NULL;
-    if (ic->kind == DM_ICMP_PORT_UNREACHABLE)
-        why = owned = from_server
-            ? g_strdup_printf("no DNS service listening on %s/%u", tp, t->server_port)
-            : g_strdup_printf("%s/%u is refused on the way (a firewall rejecting it)", tp,
-                              t->server_port);
-    else
-        why = icmp_kinds[ic->kind < DM_ICMP_KIND_COUNT ? ic->kind : DM_ICMP_OTHER].meaning;
-    char *s = g_strdup_printf("ICMP%s %s from %s (%s): %s", ic->version == 6 ? "v6" : "",
-                              dm_icmp_kind_text(ic->kind), rep, who, why);
-    g_free(owned);
-    g_free(who);
-    return s;
 }

@@ -21,8 +21,9 @@
 #include <epan/proto.h>
 #include <epan/tvbuff.h>
 
+#define DM_WANT_PREF_VALUE
 #include "dnsmon_compat.h"
-#include "dnsmon_glue.h"
+#include "dnsmon_extract.h"
 #include "dnsmon_parse.h"
 
 enum { L_DNS, L_MDNS, L_LLMNR, L_ICMP, L_ICMPV6, L_TCP, L_COUNT };
@@ -38,12 +39,6 @@ dnsmon_extract_init(void)
 {
     for (int i = 0; i < L_COUNT; i++)
         layer_ids[i] = proto_get_id_by_filter_name(layer_names[i]);
-}
-
-GArray *
-dnsmon_wanted_hfids(void)
-{
-    return NULL;    /* nothing: no protocol tree on the first pass because of dnsmon */
 }
 
 /* Which of the protocols above the frame holds (one walk over its layers). */
@@ -110,7 +105,7 @@ dnsmon_wireshark_retransmission_timer(void)
 
 static void
 feed_icmp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, guint8 version,
-          const dm_addr *reporter)
+          const dm_addr *reporter, gboolean ignore_multicast)
 {
     dm_icmp_quote q;
     if (!dm_parse_icmp(p, len, version, &q) || !dm_icmp_is_error(version, q.type))
@@ -135,7 +130,7 @@ feed_icmp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, guint8
     m.tcp_syn = m.transport == DM_TCP && q.tcp_syn;
     gboolean dns_ports = m.sport == 53 || m.dport == 53 || multicast_port(m.sport) ||
                          multicast_port(m.dport);
-    if (dnsmon_pref_ignore_multicast &&
+    if (ignore_multicast &&
         (multicast_port(m.sport) || multicast_port(m.dport) || dm_addr_is_multicast(&m.dst)))
         return;
     /* The DNS message the quote holds, as far as it goes (over TCP after its
@@ -242,14 +237,14 @@ feed_tcp_messages(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len
 }
 
 static void
-feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers)
+feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers, gboolean ignore_multicast)
 {
     dm_addr src, dst;
     if (!pinfo_addr(&pinfo->net_src, &src) || !pinfo_addr(&pinfo->net_dst, &dst))
         return;
     guint16 sport = (guint16)pinfo->srcport, dport = (guint16)pinfo->destport;
     gboolean dns = (layers & ((1u << L_DNS) | (1u << L_MDNS) | (1u << L_LLMNR))) != 0;
-    if (dnsmon_pref_ignore_multicast &&
+    if (ignore_multicast &&
         ((layers & ((1u << L_MDNS) | (1u << L_LLMNR))) || dm_addr_is_multicast(&dst) ||
          multicast_port(sport) || multicast_port(dport)))
         return;
@@ -293,7 +288,7 @@ feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers)
 }
 
 void
-dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo)
+dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, gboolean ignore_multicast)
 {
     dm_tracker_begin_frame(tr, pinfo->num, packet_time(pinfo));
     guint layers = frame_layers(pinfo);
@@ -307,12 +302,12 @@ dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo)
             guint8 version;
             const guint8 *p = source_bytes(l->data, &len);
             if (p && dm_find_icmp(p, len, &src, &dst, &ip, &icmp, &version)) {
-                feed_icmp(tr, pinfo, p + icmp, len - icmp, version, &src);
+                feed_icmp(tr, pinfo, p + icmp, len - icmp, version, &src, ignore_multicast);
                 return;
             }
         }
         return;
     }
     if (layers & ((1u << L_DNS) | (1u << L_MDNS) | (1u << L_LLMNR) | (1u << L_TCP)))
-        feed_plain(tr, pinfo, layers);
+        feed_plain(tr, pinfo, layers, ignore_multicast);
 }

@@ -18,10 +18,21 @@
 typedef struct {
     dm_ledger *seen;
     dnsmon_source src;
+    dnsmon_drawer *drawer;      /* catches up just before it is drawn */
     void (*write)(const dm_tracker *, const dm_lookups *, const dm_ledger *);
 } text_tap;
 
 static const dm_ledger_fns no_fns = { NULL, NULL };
+
+/* What settled since the last frame it was shown (in tshark the engine's
+ * owner finished the pass just before). */
+static void
+text_catch_up(void *tapdata)
+{
+    text_tap *tt = tapdata;
+    if (dnsmon_source_alive(&tt->src))
+        dm_ledger_flush(tt->seen, tt->src.v.tr, tt->src.v.ls, &no_fns, NULL);
+}
 
 static tap_packet_status
 text_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, const void *data,
@@ -31,11 +42,11 @@ text_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, cons
     const dnsmon_tap_data *d = data;
     if (!d)
         return TAP_PACKET_DONT_REDRAW;
-    if (tt->src.tr != d->tr) {
+    if (tt->src.v.generation != d->v.generation)
         dm_ledger_reset(tt->seen);
-        dnsmon_source_note(&tt->src, d);
-    }
-    dm_ledger_update(tt->seen, d->tr, d->ls, d->item, &no_fns, NULL);
+    dnsmon_source_note(&tt->src, d);
+    dnsmon_drawer_attach(&tt->drawer, text_catch_up, tt);
+    dm_ledger_update(tt->seen, d->v.tr, d->v.ls, d->item, &no_fns, NULL);
     return TAP_PACKET_DONT_REDRAW;
 }
 
@@ -44,8 +55,7 @@ text_reset(void *tapdata)
 {
     text_tap *tt = tapdata;
     dm_ledger_reset(tt->seen);
-    tt->src.tr = NULL;
-    tt->src.ls = NULL;
+    dnsmon_source_forget(&tt->src);
 }
 
 static void
@@ -75,17 +85,14 @@ text_draw(void *tapdata)
 {
     text_tap *tt = tapdata;
     gboolean alive = dnsmon_source_alive(&tt->src);
-    if (alive) {
-        dm_tracker_flush_pending(tt->src.tr);
-        dm_ledger_flush(tt->seen, tt->src.tr, tt->src.ls, &no_fns, NULL);
-    }
-    tt->write(alive ? tt->src.tr : NULL, alive ? tt->src.ls : NULL, tt->seen);
+    tt->write(alive ? tt->src.v.tr : NULL, alive ? tt->src.v.ls : NULL, tt->seen);
 }
 
 static void
 text_finish(void *tapdata)
 {
     text_tap *tt = tapdata;
+    dnsmon_drawer_detach(&tt->drawer);
     dm_ledger_free(tt->seen);
     g_free(tt);
 }

@@ -419,6 +419,28 @@ reporter_role(const reporter *r)
     return "a router or firewall on the path";
 }
 
+/* "2024-05-14 13:24:32 to 13:28:50 UTC"; to the millisecond when it all
+ * happened within a few seconds ("07:16:14.102 to 07:16:14.860"). */
+static void
+write_when(GString *out, dm_time first, dm_time last)
+{
+    char *t0 = dm_time_text(first), *t1 = dm_time_text(last);
+    gboolean fine = dm_time_diff(last, first) < 10 * DM_NS_PER_SEC;
+    g_string_append_printf(out, "\n  When:         %s", t0);
+    if (fine)
+        g_string_append_printf(out, ".%03d", (int)((first % DM_NS_PER_SEC + DM_NS_PER_SEC) %
+                                                   DM_NS_PER_SEC / 1000000));
+    g_string_append_printf(out, " to %s", strlen(t1) > 11 ? t1 + 11 : t1);
+    if (fine)
+        g_string_append_printf(out, ".%03d", (int)((last % DM_NS_PER_SEC + DM_NS_PER_SEC) %
+                                                   DM_NS_PER_SEC / 1000000));
+    g_string_append(out, " UTC\n");
+    if (strncmp(t0, t1, 10) != 0)
+        g_string_append_printf(out, "                (ends %s)\n", t1);
+    g_free(t0);
+    g_free(t1);
+}
+
 static void
 write_finding(GString *out, const dm_tracker *tr, guint n, finding *f)
 {
@@ -475,13 +497,7 @@ write_finding(GString *out, const dm_tracker *tr, guint n, finding *f)
 
     g_string_append(out, "  Clients:      ");
     keyset_list(out, tr, &f->clients);
-    char *t0 = dm_time_text(f->first), *t1 = dm_time_text(f->last);
-    g_string_append_printf(out, "\n  When:         %s to %s UTC\n", t0,
-                           strlen(t1) > 11 ? t1 + 11 : t1);
-    if (strncmp(t0, t1, 10) != 0)
-        g_string_append_printf(out, "                (ends %s)\n", t1);
-    g_free(t0);
-    g_free(t1);
+    write_when(out, f->first, f->last);
     g_string_append_printf(out, "  Evidence:     frame%s ", f->frames->len == 1 ? "" : "s");
     dm_frames_to_ranges(f->frames, EVIDENCE_RUNS, out);
     g_string_append(out, "\n");
@@ -511,6 +527,8 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
         const dm_lookup *l = dm_lookups_get(ls, id);
         if (seen && dm_ledger_lookup_counted(seen, id) == DM_NOT_COUNTED)
             continue;
+        if (!dm_tracker_finished(tr) && !l->settled)
+            continue;           /* pending: the capture goes on */
         dm_lookup_outcome o = dm_lookup_outcome_of(ls, l);
         by[o]++;
         const dm_txn *first = dm_tracker_txn(tr, l->first_txn);
@@ -545,14 +563,15 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
         }
         if (by[DM_LOOKUP_RECOVERED]) {
             g_array_sort(delays, cmp_time);
-            char *med = dm_duration_text(g_array_index(delays, dm_time, (delays->len - 1) / 2));
-            char *max = dm_duration_text(g_array_index(delays, dm_time, delays->len - 1));
+            dm_time med = g_array_index(delays, dm_time, (delays->len - 1) / 2);
+            dm_time max = g_array_index(delays, dm_time, delays->len - 1);
+            char *med_s = dm_duration_text_like(med, max), *max_s = dm_duration_text(max);
             g_string_append_printf(out, "  Recovered: %u lookup%s after failed tries, on ",
                                    by[DM_LOOKUP_RECOVERED], by[DM_LOOKUP_RECOVERED] == 1 ? "" : "s");
             keyset_list(out, tr, &rec_servers);
-            g_string_append_printf(out, "; added delay median %s, max %s.\n", med, max);
-            g_free(med);
-            g_free(max);
+            g_string_append_printf(out, "; added delay median %s, max %s.\n", med_s, max_s);
+            g_free(med_s);
+            g_free(max_s);
         }
         if (!by[DM_LOOKUP_FAILED] && !by[DM_LOOKUP_INCOMPLETE] && !failed_alone)
             g_string_append(out, "  Every failure recovered: no lookup failed for good.\n");
@@ -580,7 +599,10 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *see
     GPtrArray *order = g_ptr_array_new_with_free_func(finding_free);
     guint32 n = dm_tracker_txn_count(tr);
     finding **of = g_new0(finding *, n + 1);    /* failed transactions' findings */
-    guint total = 0, failed = 0, failed_alone = 0, healthy = 0, healthy_by[DM_OUTCOME_COUNT] = { 0 };
+    guint total = 0, failed = 0, failed_alone = 0, healthy = 0, pending = 0;
+    guint healthy_by[DM_OUTCOME_COUNT] = { 0 };
+    guint tc_retried_ok = 0, tc_retried_failed = 0, tc_not_retried = 0;
+    gboolean final = dm_tracker_finished(tr);
     GHashTable *healthy_servers = g_hash_table_new(g_direct_hash, g_direct_equal);
     double rtt_sum = 0;
     guint rtt_n = 0;
@@ -589,6 +611,10 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *see
         const dm_txn *t = dm_tracker_txn(tr, i);
         if (seen && !dm_ledger_seen(seen, i))
             continue;
+        if (!final && !(t->flags & DM_T_SETTLED)) {
+            pending++;          /* the capture goes on: its fate is not known yet */
+            continue;
+        }
         dm_outcome o = dm_txn_outcome(tr, t);
         const dm_txn_ext *e = dm_tracker_ext(tr, t);
         total++;
@@ -598,12 +624,23 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *see
         guint attempts = connection && e ? e->syns : t->attempts;
         f->queries += attempts;
         f->connections += connection;
+        if (o == DM_OUTCOME_TRUNCATED) {
+            /* Not healthy by itself: its TCP retry tells. */
+            const dm_txn *retry = e && e->fallback_in ? dm_tracker_txn(tr, e->fallback_in) : NULL;
+            if (!retry)
+                tc_not_retried++;
+            else if (dm_outcome_is_failure(dm_txn_outcome(tr, retry)))
+                tc_retried_failed++;
+            else
+                tc_retried_ok++;
+            continue;
+        }
         if (!dm_outcome_is_failure(o)) {
             healthy++;
             healthy_by[o]++;
             g_hash_table_add(healthy_servers, GUINT_TO_POINTER(t->server));
             dm_time rtt;
-            if (dm_txn_rtt(t, &rtt) && o != DM_OUTCOME_TRUNCATED) {
+            if (dm_txn_rtt(t, &rtt)) {
                 rtt_sum += (double)rtt / 1e6;
                 rtt_n++;
             }
@@ -660,6 +697,10 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *see
     g_string_append(out, "dnsmon incident report\n");
     g_string_append_printf(out, "%u DNS transaction%s, %u failed, %u server%s affected.\n", total,
                            total == 1 ? "" : "s", failed, affected, affected == 1 ? "" : "s");
+    if (pending)
+        g_string_append_printf(out, "The capture goes on: %u more transaction%s still pending "
+                               "(not counted until they settle).\n", pending,
+                               pending == 1 ? "" : "s");
     write_impact(out, tr, ls, seen, failed, failed_alone);
     g_ptr_array_sort(order, cmp_findings);
     guint k = 0;
@@ -674,15 +715,21 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *see
     if (healthy) {
         guint ns = g_hash_table_size(healthy_servers);
         g_string_append_printf(out, "%u transaction%s to %u server%s answered (%u with data, %u "
-                               "NOERROR without data, %u truncated)", healthy, healthy == 1 ? "" : "s",
+                               "NOERROR without data)", healthy, healthy == 1 ? "" : "s",
                                ns, ns == 1 ? "" : "s", healthy_by[DM_OUTCOME_ANSWERED],
-                               healthy_by[DM_OUTCOME_NODATA], healthy_by[DM_OUTCOME_TRUNCATED]);
+                               healthy_by[DM_OUTCOME_NODATA]);
         if (rtt_n)
             g_string_append_printf(out, ", average response time %.1f ms", rtt_sum / rtt_n);
         g_string_append(out, ".\n");
     } else {
         g_string_append(out, "none: no DNS transaction in this capture was answered.\n");
     }
+    guint tc = tc_retried_ok + tc_retried_failed + tc_not_retried;
+    if (tc)
+        g_string_append_printf(out, "Truncated answers: %u UDP answer%s with TC=1 sent the client "
+                               "to TCP: %u retr%s answered, %u failed, %u not retried in the "
+                               "capture.\n", tc, tc == 1 ? "" : "s", tc_retried_ok,
+                               tc_retried_ok == 1 ? "y" : "ies", tc_retried_failed, tc_not_retried);
     g_hash_table_destroy(healthy_servers);
     g_hash_table_destroy(by_server);
     g_ptr_array_free(order, TRUE);

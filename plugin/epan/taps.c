@@ -1,4 +1,4 @@
-/* taps.c — the "dnsmon" tap (SPEC.md "Statistics") and what its listeners
+/* taps.c — the "dnsmon" tap (docs/design.md, "Statistics") and what its listeners
  * share; each listener lives in its own file: tap_tree.c (-z dnsmon,tree),
  * tap_failures.c (-z dnsmon,failures), tap_report.c (-z dnsmon,report and
  * -z dnsmon,log).
@@ -10,87 +10,89 @@
 #include <epan/packet.h>
 #include <epan/tap.h>
 
-#include "dnsmon_glue.h"
 #include "dnsmon_report.h"
 #include "dnsmon_taps.h"
 
 static int dnsmon_tap = -1;
 
-int
-dnsmon_tap_id(void)
-{
-    return dnsmon_tap;
-}
-
 void
-dnsmon_taps_queue(dm_tracker *tr, packet_info *pinfo)
+dnsmon_taps_queue(const dnsmon_view *v, packet_info *pinfo)
 {
-    if (!have_tap_listener(dnsmon_tap))
+    if (!v->tr || !have_tap_listener(dnsmon_tap))
         return;
     guint32 first;
-    guint n = dm_tracker_frame_items(tr, pinfo->num, &first);
+    guint n = dm_tracker_frame_items(v->tr, pinfo->num, &first);
     for (guint i = 0; i < MAX(n, 1); i++) {
         dnsmon_tap_data *d = wmem_new(pinfo->pool, dnsmon_tap_data);
-        d->tr = tr;
-        d->ls = dnsmon_lookups();
+        d->v = *v;
         d->item = n ? first + i : 0;
         tap_queue_packet(dnsmon_tap, pinfo, d);
     }
 }
 
-void
+gboolean
 dnsmon_source_note(dnsmon_source *s, const dnsmon_tap_data *d)
 {
-    s->tr = d->tr;
-    s->ls = d->ls;
+    gboolean other = s->v.generation != d->v.generation;
+    s->v = d->v;
+    return other;
 }
 
 gboolean
 dnsmon_source_alive(const dnsmon_source *s)
 {
-    return s->tr && s->tr == dnsmon_tracker() && s->ls == dnsmon_lookups();
+    return s->v.tr && dnsmon_engine_alive(s->v.generation);
 }
 
-struct dnsmon_finisher {
-    dnsmon_finisher **slot;
+void
+dnsmon_source_forget(dnsmon_source *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+struct dnsmon_drawer {
+    dnsmon_drawer **slot;
     void (*fn)(void *);
     void *user;
 };
 
 static tap_packet_status
-finisher_packet(void *p _U_, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
+drawer_packet(void *p _U_, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
                 const void *data _U_, tap_flags_t flags _U_)
 {
     return TAP_PACKET_DONT_REDRAW;
 }
 
 static void
-finisher_draw(void *p)
+drawer_draw(void *p)
 {
-    dnsmon_finisher *f = p;
+    dnsmon_drawer *f = p;
+    /* The engine's owner first (in tshark the end of its pass), then the
+     * listener catches up, reading only. */
+    dnsmon_engine_statistics_drawn();
     f->fn(f->user);
 }
 
 static void
-finisher_finish(void *p)
+drawer_finish(void *p)
 {
-    dnsmon_finisher *f = p;
+    dnsmon_drawer *f = p;
     if (f->slot && *f->slot == f)
         *f->slot = NULL;
     g_free(f);
 }
 
 void
-dnsmon_finisher_attach(dnsmon_finisher **slot, void (*fn)(void *), void *user)
+dnsmon_drawer_attach(dnsmon_drawer **slot, void (*fn)(void *), void *user)
 {
     if (*slot)
         return;
-    dnsmon_finisher *f = g_new0(dnsmon_finisher, 1);
+    dnsmon_drawer *f = g_new0(dnsmon_drawer, 1);
     f->slot = slot;
     f->fn = fn;
     f->user = user;
     GString *err = register_tap_listener("dnsmon", f, NULL, TL_REQUIRES_NOTHING, NULL,
-                                         finisher_packet, finisher_draw, finisher_finish);
+                                         drawer_packet, drawer_draw, drawer_finish);
     if (err) {
         g_string_free(err, TRUE);
         g_free(f);
@@ -100,10 +102,10 @@ dnsmon_finisher_attach(dnsmon_finisher **slot, void (*fn)(void *), void *user)
 }
 
 void
-dnsmon_finisher_detach(dnsmon_finisher **slot)
+dnsmon_drawer_detach(dnsmon_drawer **slot)
 {
     if (*slot)
-        remove_tap_listener(*slot);    /* frees it through finisher_finish */
+        remove_tap_listener(*slot);    /* frees it through drawer_finish */
     *slot = NULL;
 }
 
@@ -137,7 +139,7 @@ dnsmon_tap_filter(const char *opt_arg, const char *name)
     return f;
 }
 
-void
+static void
 dnsmon_taps_shutdown(void)
 {
     dnsmon_failures_shutdown();

@@ -8,19 +8,11 @@
 
 #include <wireshark.h>
 #include <epan/proto.h>
-#include <epan/ftypes/ftypes.h>
 #include <epan/stats_tree.h>
 
 #define DM_WS_AT_LEAST(maj, min) \
     (WIRESHARK_VERSION_MAJOR > (maj) || \
      (WIRESHARK_VERSION_MAJOR == (maj) && WIRESHARK_VERSION_MINOR >= (min)))
-
-/* field_info.value became a pointer to an opaque fvalue_t in 4.2. */
-#if DM_WS_AT_LEAST(4, 2)
-#define DM_FI_FV(fi) ((fi)->value)
-#else
-#define DM_FI_FV(fi) (&(fi)->value)
-#endif
 
 /* stats_tree: submenu separator and registration changed in 4.4. */
 #if DM_WS_AT_LEAST(4, 4)
@@ -56,19 +48,26 @@ typedef gboolean dm_pref_bool;
 #define DM_STAT_INIT_OK
 #endif
 
-/* A uint preference's current value by its pref_t: prefs_get_uint_value_real()
- * up to 4.4 (epan/prefs-int.h), renamed prefs_get_uint_value() in 4.6. */
+/* wsutil/plugins.h (and plugin_describe) only exist from 4.2 on; the value
+ * of WS_PLUGIN_DESC_DISSECTOR is 1 wherever it exists. */
+#define DM_PLUGIN_DESC_DISSECTOR 1u
+
+#endif
+
+/* ======================================================================
+ * A uint preference's current value by its pref_t (extract.c reads the DNS
+ * dissector's retransmission timer): prefs_get_uint_value_real() up to 4.4,
+ * renamed prefs_get_uint_value() in 4.6. Both are in the private
+ * epan/prefs-int.h: only a file that defines DM_WANT_PREF_VALUE gets it.
+ * ====================================================================== */
+#if defined(DM_WANT_PREF_VALUE) && !defined(DNSMON_COMPAT_PREF_VALUE_H)
+#define DNSMON_COMPAT_PREF_VALUE_H
 #include <epan/prefs-int.h>
 #if DM_WS_AT_LEAST(4, 6)
 #define DM_PREF_UINT(pref) prefs_get_uint_value((pref), pref_current)
 #else
 #define DM_PREF_UINT(pref) prefs_get_uint_value_real((pref), pref_current)
 #endif
-
-/* wsutil/plugins.h (and plugin_describe) only exist from 4.2 on; the value
- * of WS_PLUGIN_DESC_DISSECTOR is 1 wherever it exists. */
-#define DM_PLUGIN_DESC_DISSECTOR 1u
-
 #endif
 
 /* ======================================================================
@@ -110,32 +109,32 @@ typedef gboolean dm_pref_bool;
 /* What every source file says in its SPDX line. */
 #define DM_PLUGIN_SPDX_ID "GPL-2.0-or-later"
 
+/* DM_PLUGIN_EXPORTS(fn, version, blurb): the symbols the loader looks for,
+ * all calling fn() to register the protocol. */
+#if DM_PLUGIN_NEW_ABI
+/* One exported function hands the loader this description; the loader
+ * checks the ABI number the macro puts in, not major.minor. */
+#define DM_PLUGIN_EXPORTS(fn, ver, text)                                        \
+    static struct ws_module dm_plugin_module = {                               \
+        .flags = DM_PLUGIN_DESC_DISSECTOR,                                     \
+        .version = ver,                                                        \
+        .spdx_id = DM_PLUGIN_SPDX_ID,                                          \
+        .home_url = "",                                                        \
+        .blurb = text,                                                         \
+        .register_cb = fn,                                                     \
+    };                                                                         \
+    WIRESHARK_PLUGIN_REGISTER_EPAN(&dm_plugin_module, 0)
+#else
+/* 4.0 to 4.6: plugin_describe is ignored by 4.0, shown as "dissector" by
+ * 4.2 and later. */
+#define DM_PLUGIN_EXPORTS(fn, ver, text)                                        \
+    WS_DLL_PUBLIC_DEF const char plugin_version[] = ver;                       \
+    WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;   \
+    WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;   \
+    WS_DLL_PUBLIC void plugin_register(void);                                  \
+    WS_DLL_PUBLIC uint32_t plugin_describe(void);                              \
+    uint32_t plugin_describe(void) { return DM_PLUGIN_DESC_DISSECTOR; }        \
+    void plugin_register(void) { fn(); }
 #endif
-
-/* ======================================================================
- * The Wireshark window (plugin/gui.c, docs/gui-notes.md "Per version").
- * funnel_register_menu() takes the retap flag as gboolean in 4.0 and bool
- * from 4.2, and funnel_ops_t lost its `logger` member: gui.c passes TRUE
- * and calls members by name, which compiles against each version's header.
- * What differs is where the Qt main window puts menu names:
- *   4.0  a stats tree registered as a plugin goes to the bottom of
- *        Statistics, split on "/" into submenus; stat_tap_table and funnel
- *        items go to the unsorted middle section with their name taken
- *        literally (no submenu), so the three cannot share one submenu.
- *   4.4, 4.6  the same, with "//" (STATS_TREE_MENU_SEPARATOR) as the stats
- *        tree's separator; a funnel name "A//B" shows as "A//B".
- * So the report (and the failures table) are named "DNS Monitor: ..." in
- * every version: next to each other in the middle section (the submenu with
- * DNS Transactions stays at the bottom).
- * DM_GUI_REPORT_MENU is the funnel menu name of the incident report window,
- * DM_GUI_REPORT_TITLE its window title.
- * ====================================================================== */
-#if !defined(DNSMON_COMPAT_GUI_H)
-#define DNSMON_COMPAT_GUI_H
-
-#include <wireshark.h>
-
-#define DM_GUI_REPORT_MENU "DNS Monitor: Incident Report"
-#define DM_GUI_REPORT_TITLE "DNS Monitor: Incident Report"
 
 #endif

@@ -5,12 +5,8 @@
 #include <string.h>
 
 #include "dnsmon_hash.h"
+#include "dnsmon_heap.h"
 #include "dnsmon_lookups.h"
-
-typedef struct {
-    dm_time at;
-    guint32 id;
-} ltimer;
 
 struct dm_lookups {
     dm_tracker *tr;
@@ -21,7 +17,7 @@ struct dm_lookups {
     GArray *open;               /* guint8 per transaction: counted in its lookup's open */
     GPtrArray *server_sets;     /* GHashTable* of interned server ids */
     dm_index ix;                /* client + question -> newest lookup */
-    GArray *timers;             /* min-heap of ltimer */
+    dm_heap timers;             /* when an undecided lookup may settle */
     GArray *settled;
     gboolean finished;
 };
@@ -75,57 +71,6 @@ ix_match(const void *ctx, guint32 id, const void *probe)
     return memcmp(&k, probe, sizeof k) == 0;
 }
 
-/* ---- timers ------------------------------------------------------------ */
-
-static void
-timer_push(dm_lookups *ls, dm_time at, guint32 id)
-{
-    ltimer t = { at, id };
-    g_array_append_val(ls->timers, t);
-    ltimer *h = (ltimer *)(void *)ls->timers->data;
-    for (guint i = ls->timers->len - 1; i > 0;) {
-        guint p = (i - 1) / 2;
-        if (h[p].at <= h[i].at)
-            break;
-        ltimer x = h[p];
-        h[p] = h[i];
-        h[i] = x;
-        i = p;
-    }
-}
-
-static ltimer
-timer_pop(dm_lookups *ls)
-{
-    ltimer *h = (ltimer *)(void *)ls->timers->data;
-    ltimer top = h[0];
-    guint n = ls->timers->len - 1;
-    h[0] = h[n];
-    g_array_set_size(ls->timers, n);
-    h = (ltimer *)(void *)ls->timers->data;
-    for (guint i = 0;;) {
-        guint l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && h[l].at < h[m].at)
-            m = l;
-        if (r < n && h[r].at < h[m].at)
-            m = r;
-        if (m == i)
-            break;
-        ltimer x = h[m];
-        h[m] = h[i];
-        h[i] = x;
-        i = m;
-    }
-    return top;
-}
-
-static dm_time
-plus(dm_time a, dm_time b)
-{
-    dm_time r;
-    return __builtin_add_overflow(a, b, &r) ? G_MAXINT64 : r;
-}
-
 /* ---- settling ---------------------------------------------------------- */
 
 static void
@@ -143,11 +88,11 @@ maybe_settle(dm_lookups *ls, guint32 id)
     dm_lookup *l = LOOKUP(ls, id);
     if (l->settled || l->definitive || l->open)
         return;
-    dm_time at = plus(l->last_event, ls->window);
+    dm_time at = dm_time_add(l->last_event, ls->window);
     if (at <= dm_tracker_end_time(ls->tr))
         settle(ls, id);
     else
-        timer_push(ls, at, id);
+        dm_heap_push(&ls->timers, at, id, 0);
 }
 
 /* ---- membership -------------------------------------------------------- */
@@ -203,6 +148,7 @@ join(dm_lookups *ls, guint32 id, guint32 txn, dm_time ts)
     if (ts > l->last_event || l->txns == 1)
         l->last_event = ts;
     const dm_txn *t = dm_tracker_txn(ls->tr, txn);
+    l->last_frame = MAX(l->last_frame, dm_txn_last_frame(ls->tr, t));
     add_server(ls, l, t->server);
     if (!(t->flags & DM_T_SETTLED) && l->open < G_MAXUINT16) {
         g_array_index(ls->open, guint8, txn - 1) = 1;
@@ -244,9 +190,7 @@ on_new(dm_lookups *ls, guint32 txn, dm_time ts)
             /* A transaction of the lookup still open has not ended: whatever
              * the gap, a new one joins. */
             const dm_lookup *l = LOOKUP(ls, id);
-            dm_time gap;
-            if (l->definitive || (!l->open && !__builtin_sub_overflow(ts, l->last_event, &gap) &&
-                                  gap > ls->window))
+            if (l->definitive || (!l->open && dm_time_diff(ts, l->last_event) > ls->window))
                 id = 0;
         }
     }
@@ -268,6 +212,7 @@ on_activity(dm_lookups *ls, guint32 txn, dm_time ts)
     dm_lookup *l = LOOKUP(ls, id);
     if (ts > l->last_event)
         l->last_event = ts;
+    l->last_frame = MAX(l->last_frame, dm_txn_last_frame(ls->tr, dm_tracker_txn(ls->tr, txn)));
     guint8 *open = &g_array_index(ls->open, guint8, txn - 1);
     if (!*open && !(dm_tracker_txn(ls->tr, txn)->flags & DM_T_SETTLED) &&
         l->open < G_MAXUINT16) {
@@ -321,11 +266,9 @@ on_settled(dm_lookups *ls, guint32 txn)
 static void
 on_time(dm_lookups *ls)
 {
-    dm_time end = dm_tracker_end_time(ls->tr);
-    while (ls->timers->len && g_array_index(ls->timers, ltimer, 0).at <= end) {
-        ltimer t = timer_pop(ls);
+    dm_timer t;
+    while (dm_heap_pop_due(&ls->timers, dm_tracker_end_time(ls->tr), &t))
         maybe_settle(ls, t.id);
-    }
 }
 
 /* At the end of the capture: the outcome of every undecided lookup, in
@@ -369,14 +312,14 @@ dm_lookups_new(dm_tracker *tr, double lookup_window)
 {
     dm_lookups *ls = g_new0(dm_lookups, 1);
     ls->tr = tr;
-    ls->window = lookup_window > 0 ? (dm_time)(MIN(lookup_window, 1e9) * 1e9 + 0.5) : 0;
+    ls->window = dm_time_secs(lookup_window);
     ls->lookups = g_array_new(FALSE, FALSE, sizeof(dm_lookup));
     ls->of_txn = g_array_new(FALSE, FALSE, sizeof(guint32));
     ls->next = g_array_new(FALSE, FALSE, sizeof(guint32));
     ls->open = g_array_new(FALSE, FALSE, sizeof(guint8));
     ls->server_sets = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_destroy);
     dm_index_init(&ls->ix, ix_hash, ls);
-    ls->timers = g_array_new(FALSE, FALSE, sizeof(ltimer));
+    dm_heap_init(&ls->timers);
     ls->settled = g_array_new(FALSE, FALSE, sizeof(guint32));
     dm_tracker_observe(tr, observe, ls);
     return ls;
@@ -393,7 +336,7 @@ dm_lookups_free(dm_lookups *ls)
     g_array_free(ls->next, TRUE);
     g_array_free(ls->open, TRUE);
     g_ptr_array_free(ls->server_sets, TRUE);
-    g_array_free(ls->timers, TRUE);
+    dm_heap_clear(&ls->timers);
     g_array_free(ls->settled, TRUE);
     g_free(ls);
 }
@@ -451,8 +394,7 @@ dm_lookup_delay(const dm_lookups *ls, const dm_lookup *l, dm_time *delay)
         return FALSE;
     const dm_txn *first = dm_tracker_txn(ls->tr, l->first_txn);
     const dm_txn *def = dm_tracker_txn(ls->tr, l->definitive);
-    if (__builtin_sub_overflow(def->answer_ts, first->first_ts, delay))
-        *delay = 0;
+    *delay = MAX(dm_time_diff(def->answer_ts, first->first_ts), 0);
     return TRUE;
 }
 
@@ -463,20 +405,11 @@ dm_lookups_settled(const dm_lookups *ls, const guint32 **log)
     return ls->settled->len;
 }
 
-const char *
-dm_lookup_outcome_name(dm_lookup_outcome o)
-{
-    static const char *const names[DM_LOOKUP_COUNT] = {
-        "pending", "resolved", "recovered", "failed", "incomplete"
-    };
-    return o < DM_LOOKUP_COUNT ? names[o] : "?";
-}
-
 gsize
 dm_lookups_bytes(const dm_lookups *ls)
 {
     return sizeof *ls + ls->lookups->len * sizeof(dm_lookup) +
            ls->of_txn->len * (2 * sizeof(guint32) + 1) +
-           dm_index_bytes(&ls->ix) + ls->timers->len * sizeof(ltimer) +
+           dm_index_bytes(&ls->ix) + dm_heap_bytes(&ls->timers) +
            ls->settled->len * sizeof(guint32);
 }

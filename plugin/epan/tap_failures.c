@@ -10,6 +10,7 @@
 #include <epan/stat_tap_ui.h>
 #include <epan/tap.h>
 
+#include "dnsmon_describe.h"
 #include "dnsmon_report.h"
 #include "dnsmon_taps.h"
 
@@ -38,8 +39,9 @@ static stat_tap_table_item failure_fields[NUM_COLS] = {
  * listener that counts what is still open just before it is drawn. */
 static dm_ledger *ledger;
 static dnsmon_source source;
-static dnsmon_finisher *finisher;
+static dnsmon_drawer *drawer;
 static stat_tap_table *current;
+static gboolean fed;            /* the packet callback ran since the last draw */
 
 static void
 failures_init(stat_tap_table_ui *ui)
@@ -66,57 +68,11 @@ failures_reset(stat_tap_table *table)
 {
     if (ledger)
         dm_ledger_reset(ledger);
-    source.tr = NULL;
-    source.ls = NULL;
+    dnsmon_source_forget(&source);
     for (guint r = 0; r < table->num_elements; r++)
         for (guint c = 0; c < table->num_fields; c++)
             failures_free_item(table, r, c, &table->elements[r][c]);
     table->num_elements = 0;
-}
-
-/* "ICMP port unreachable from 203.0.113.2 (the server)", "SERVFAIL (EDE 6: DNSSEC Bogus)" */
-static char *
-failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o)
-{
-    char a[48];
-    const dm_txn_ext *e = dm_tracker_ext(tr, t);
-    const dm_icmp *ic = dm_txn_icmp_on_query(tr, t);
-    switch (o) {
-    case DM_OUTCOME_REJECTED:
-        if (ic)
-            return g_strdup_printf("ICMP%s %s from %s (%s)", ic->version == 6 ? "v6" : "",
-                                   dm_icmp_kind_text((dm_icmp_kind)ic->kind),
-                                   dm_addr_to_str(dm_tracker_addr(tr, ic->reporter), a, sizeof a),
-                                   dm_reporter_text((dm_reporter)ic->who));
-        return g_strdup_printf("TCP reset from %s",
-                               dm_addr_to_str(dm_tracker_addr(tr, t->server), a, sizeof a));
-    case DM_OUTCOME_WRONG_SOURCE: {
-        char *from = dm_endpoint_to_str(dm_tracker_addr(tr, e->wrong_from), e->wrong_port);
-        char *s = g_strdup_printf("answered from %s instead", from);
-        g_free(from);
-        return s;
-    }
-    case DM_OUTCOME_UNANSWERED:
-        return g_strdup_printf("no response within %g s (%u attempt%s)",
-                               dm_tracker_config(tr)->timeout, t->attempts,
-                               t->attempts == 1 ? "" : "s");
-    case DM_OUTCOME_INCOMPLETE: {
-        return dm_capture_end_text(dm_tracker_end_time(tr) - t->last_ts);
-    }
-    default: {
-        static const char *const rcodes[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                              "NOTIMP", "REFUSED" };
-        char *rc = t->rcode < G_N_ELEMENTS(rcodes) ? g_strdup(rcodes[t->rcode])
-                                                   : g_strdup_printf("rcode %u", t->rcode);
-        if ((t->flags & DM_T_EDE) && e) {
-            const char *n = dm_ede_name(e->ede_code);
-            char *s = g_strdup_printf("%s (EDE %u: %s)", rc, e->ede_code, n ? n : "unknown");
-            g_free(rc);
-            return s;
-        }
-        return rc;
-    }
-    }
 }
 
 static void
@@ -197,7 +153,7 @@ static void
 txn_moved(void *user, guint32 id, int old _U_, int now)
 {
     stat_tap_table *table = user;
-    const dm_tracker *tr = source.tr;
+    const dm_tracker *tr = source.v.tr;
     const dm_txn *t = dm_tracker_txn(tr, id);
     guint at = 0;
     gint row = find_row(table, id, &at);
@@ -226,8 +182,8 @@ txn_moved(void *user, guint32 id, int old _U_, int now)
     guint attempts = (t->flags & DM_T_CONNECTION) && e ? e->syns : t->attempts;
     set_uint(table, (guint)row, COL_ATTEMPTS, attempts);
     set_str(table, (guint)row, COL_OUTCOME, g_strdup(dm_outcome_name((dm_outcome)now)));
-    set_str(table, (guint)row, COL_LOOKUP, g_strdup(lookup_text(source.ls, id)));
-    set_str(table, (guint)row, COL_DETAIL, failure_detail(tr, t, (dm_outcome)now));
+    set_str(table, (guint)row, COL_LOOKUP, g_strdup(lookup_text(source.v.ls, id)));
+    set_str(table, (guint)row, COL_DETAIL, dm_failure_detail(tr, t, (dm_outcome)now));
 }
 
 /* A lookup changed: its transactions' rows show its outcome. */
@@ -235,8 +191,8 @@ static void
 lookup_moved(void *user, guint32 id, int old _U_, int now)
 {
     stat_tap_table *table = user;
-    const dm_lookup *l = dm_lookups_get(source.ls, id);
-    for (guint32 t = l->first_txn; t; t = dm_lookups_next(source.ls, t)) {
+    const dm_lookup *l = dm_lookups_get(source.v.ls, id);
+    for (guint32 t = l->first_txn; t; t = dm_lookups_next(source.v.ls, t)) {
         guint at;
         gint row = find_row(table, t, &at);
         if (row >= 0)
@@ -247,17 +203,21 @@ lookup_moved(void *user, guint32 id, int old _U_, int now)
 
 static const dm_ledger_fns fns = { txn_moved, lookup_moved };
 
-/* Before the table is drawn: what is still open counts as of now. */
+/* Before the table is drawn: what settled since. Only what this table's
+ * own packet callback was fed: the window fills a table once per retap
+ * and stops drawing it, and it must not change behind the window's back. */
 static void
 failures_flush(void *ui_)
 {
     stat_tap_table_ui *ui = ui_;
+    if (!fed)
+        return;
+    fed = FALSE;
     gboolean alive = FALSE;
     for (guint i = 0; ui->tables && i < ui->tables->len; i++)
         alive |= g_array_index(ui->tables, stat_tap_table *, i) == current;
     if (alive && dnsmon_source_alive(&source)) {
-        dm_tracker_flush_pending(source.tr);
-        dm_ledger_flush(ledger, source.tr, source.ls, &fns, current);
+        dm_ledger_flush(ledger, source.v.tr, source.v.ls, &fns, current);
     }
 }
 
@@ -272,14 +232,14 @@ failures_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, 
     if (!d || !sd->stat_tap_data->tables->len)
         return TAP_PACKET_DONT_REDRAW;
     stat_tap_table *table = g_array_index(sd->stat_tap_data->tables, stat_tap_table *, 0);
-    if (source.tr != d->tr) {
+    if (source.v.generation != d->v.generation)
         failures_reset(table);
-        dnsmon_source_note(&source, d);
-    }
+    dnsmon_source_note(&source, d);
     current = table;
-    dnsmon_finisher_attach(&finisher, failures_flush, &failures_ui);
+    dnsmon_drawer_attach(&drawer, failures_flush, &failures_ui);
+    fed = TRUE;
     guint before = table->num_elements;
-    dm_ledger_update(ledger, d->tr, d->ls, d->item, &fns, table);
+    dm_ledger_update(ledger, d->v.tr, d->v.ls, d->item, &fns, table);
     return table->num_elements != before ? TAP_PACKET_REDRAW : TAP_PACKET_DONT_REDRAW;
 }
 
@@ -298,7 +258,7 @@ dnsmon_failures_register(void)
 void
 dnsmon_failures_shutdown(void)
 {
-    dnsmon_finisher_detach(&finisher);
+    dnsmon_drawer_detach(&drawer);
     dm_ledger_free(ledger);
     ledger = NULL;
 }

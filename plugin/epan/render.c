@@ -20,7 +20,8 @@
 #include <epan/proto.h>
 
 #include "dnsmon_compat.h"
-#include "dnsmon_glue.h"
+#include "dnsmon_describe.h"
+#include "dnsmon_render.h"
 
 /* At most this many links of one kind on a frame (an ICMP storm on one
  * transaction must not make each redissection walk all of it). */
@@ -77,6 +78,7 @@ static gint ett_dnsmon = -1;
 static expert_field ei_rejected = EI_INIT;
 static expert_field ei_icmp_error = EI_INIT;
 static expert_field ei_unanswered = EI_INIT;
+static expert_field ei_connection_unanswered = EI_INIT;
 static expert_field ei_servfail = EI_INIT;
 static expert_field ei_refused = EI_INIT;
 static expert_field ei_error_rcode = EI_INIT;
@@ -117,94 +119,131 @@ qtype_vals(void)
 /* IPv4 and IPv6 addresses get a field each, as ip.addr and ipv6.addr do:
  * Wireshark 4.0 compares a same-named field of the other type wrongly
  * (an IPv6 value "equals" any IPv4 address). */
-#define ADDR_FIELD(hf4, hf6, name, abbr, blurb)                                        \
-    { &hf4, { name, abbr, FT_IPv4, BASE_NONE, NULL, 0x0, blurb, HFILL } },              \
-    { &hf6, { name " (IPv6)", abbr "6", FT_IPv6, BASE_NONE, NULL, 0x0, blurb, HFILL } }
-#define FLAG(hf, name, abbr, blurb) \
-    { &hf, { name, abbr, FT_BOOLEAN, BASE_NONE, NULL, 0x0, blurb, HFILL } }
-#define UINT(hf, name, abbr, blurb) \
-    { &hf, { name, abbr, FT_UINT32, BASE_DEC, NULL, 0x0, blurb, HFILL } }
-#define TEXT(hf, name, abbr, blurb) \
-    { &hf, { name, abbr, FT_STRING, BASE_NONE, NULL, 0x0, blurb, HFILL } }
-#define LINK(hf, name, abbr, kind, blurb) \
-    { &hf, { name, abbr, FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(kind), 0x0, blurb, HFILL } }
-#define EXPERT(ei, abbr, group, sev, summary) \
-    { &ei, { "dnsmon.expert." abbr, group, sev, summary, EXPFILL } }
 
 void
 dnsmon_render_register(int proto)
 {
     static hf_register_info hf[] = {
-        UINT(hf_txn, "Transaction", "dnsmon.txn", "DNS transaction number, in capture order"),
-        TEXT(hf_outcome, "Outcome", "dnsmon.outcome",
-             "answered, nodata, truncated, nxdomain, servfail, refused, error, rejected, "
-             "wrong_source, incomplete, unanswered or pending"),
-        FLAG(hf_failed, "Failed", "dnsmon.failed",
-             "Present when the outcome is a failure (not answered, nodata, truncated or pending)"),
-        FLAG(hf_unanswered, "Unanswered", "dnsmon.unanswered",
-             "Present when nothing answered the transaction"),
-        FLAG(hf_rejected, "Rejected", "dnsmon.rejected",
-             "Present when an ICMP error or a TCP reset refused the transaction"),
-        UINT(hf_attempt, "Attempt", "dnsmon.attempt", "This query's attempt number"),
-        UINT(hf_attempts, "Attempts", "dnsmon.attempts", "Queries sent in the transaction"),
-        FLAG(hf_retransmission, "Retransmission", "dnsmon.retransmission",
-             "Present on attempts 2, 3, ..."),
-        LINK(hf_query_in, "Query in", "dnsmon.query_in", FT_FRAMENUM_REQUEST,
-             "The query this frame refers to"),
-        LINK(hf_response_in, "Response in", "dnsmon.response_in", FT_FRAMENUM_RESPONSE,
-             "The response that decided the outcome"),
-        LINK(hf_icmp_in, "ICMP error in", "dnsmon.icmp_in", FT_FRAMENUM_RESPONSE,
-             "An ICMP error about this packet"),
+        { &hf_txn,
+          { "Transaction", "dnsmon.txn", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "DNS transaction number, in capture order", HFILL } },
+        { &hf_outcome,
+          { "Outcome", "dnsmon.outcome", FT_STRING, BASE_NONE, NULL, 0x0,
+            "answered, nodata, truncated, nxdomain, servfail, refused, error, rejected, wrong_source, incomplete, unanswered or pending", HFILL } },
+        { &hf_failed,
+          { "Failed", "dnsmon.failed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present when the outcome is a failure (not answered, nodata, truncated or pending)", HFILL } },
+        { &hf_unanswered,
+          { "Unanswered", "dnsmon.unanswered", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present when nothing answered the transaction", HFILL } },
+        { &hf_rejected,
+          { "Rejected", "dnsmon.rejected", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present when an ICMP error or a TCP reset refused the transaction", HFILL } },
+        { &hf_attempt,
+          { "Attempt", "dnsmon.attempt", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "This query's attempt number", HFILL } },
+        { &hf_attempts,
+          { "Attempts", "dnsmon.attempts", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Queries sent in the transaction", HFILL } },
+        { &hf_retransmission,
+          { "Retransmission", "dnsmon.retransmission", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present on attempts 2, 3, ...", HFILL } },
+        { &hf_query_in,
+          { "Query in", "dnsmon.query_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+            "The query this frame refers to", HFILL } },
+        { &hf_response_in,
+          { "Response in", "dnsmon.response_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+            "The response that decided the outcome", HFILL } },
+        { &hf_icmp_in,
+          { "ICMP error in", "dnsmon.icmp_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+            "An ICMP error about this packet", HFILL } },
         { &hf_rtt, { "Response time", "dnsmon.rtt", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
             "From the first query to the deciding response", HFILL } },
         { &hf_rtt_ms, { "Response time (ms)", "dnsmon.rtt_ms", FT_DOUBLE, BASE_NONE, NULL, 0x0,
             "dnsmon.rtt as a number of milliseconds (for log stores)", HFILL } },
-        ADDR_FIELD(hf_client, hf_client6, "Client", "dnsmon.client", "Who asked"),
+        { &hf_client,
+          { "Client", "dnsmon.client", FT_IPv4, BASE_NONE, NULL, 0x0,
+            "Who asked", HFILL } },
+        { &hf_client6,
+          { "Client (IPv6)", "dnsmon.client6", FT_IPv6, BASE_NONE, NULL, 0x0,
+            "Who asked", HFILL } },
         { &hf_client_port, { "Client port", "dnsmon.client_port", FT_UINT16, BASE_DEC, NULL,
             0x0, NULL, HFILL } },
-        ADDR_FIELD(hf_server, hf_server6, "Server", "dnsmon.server", "Who was asked"),
+        { &hf_server,
+          { "Server", "dnsmon.server", FT_IPv4, BASE_NONE, NULL, 0x0,
+            "Who was asked", HFILL } },
+        { &hf_server6,
+          { "Server (IPv6)", "dnsmon.server6", FT_IPv6, BASE_NONE, NULL, 0x0,
+            "Who was asked", HFILL } },
         { &hf_server_port, { "Server port", "dnsmon.server_port", FT_UINT16, BASE_DEC, NULL,
             0x0, NULL, HFILL } },
-        TEXT(hf_transport, "Transport", "dnsmon.transport", "udp or tcp"),
-        TEXT(hf_qname, "Name", "dnsmon.qname", "The question's name"),
+        { &hf_transport,
+          { "Transport", "dnsmon.transport", FT_STRING, BASE_NONE, NULL, 0x0,
+            "udp or tcp", HFILL } },
+        { &hf_qname,
+          { "Name", "dnsmon.qname", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The question's name", HFILL } },
         { &hf_qtype, { "Type", "dnsmon.qtype", FT_UINT16, BASE_DEC, NULL, 0x0,
             "The question's type", HFILL } },
-        FLAG(hf_truncated, "Truncated", "dnsmon.truncated",
-             "The answer had TC=1: the client must retry over TCP"),
-        TEXT(hf_icmp_kind, "ICMP error kind", "dnsmon.icmp.kind",
-             "port_unreachable, host_unreachable, net_unreachable, admin_prohibited, "
-             "ttl_exceeded, frag_needed or other"),
-        ADDR_FIELD(hf_icmp_reporter, hf_icmp_reporter6, "ICMP reporter", "dnsmon.icmp.reporter",
-                   "Who sent the ICMP error"),
-        FLAG(hf_icmp_from_server, "ICMP from the server", "dnsmon.icmp.from_server",
-             "Present when the server's own host sent the error"),
-        FLAG(hf_icmp_from_client, "ICMP from the client", "dnsmon.icmp.from_client",
-             "Present when the client itself sent the error (a response reached a closed port)"),
-        TEXT(hf_icmp_quotes, "ICMP quotes", "dnsmon.icmp.quotes", "query or response"),
-        FLAG(hf_wrong_source, "Answered from the wrong address", "dnsmon.wrong_source",
-             "A response came from another address or port than the query went to"),
-        ADDR_FIELD(hf_answered_from, hf_answered_from6, "Answered from", "dnsmon.answered_from",
-                   "The address the wrong-source response came from"),
-        FLAG(hf_tcp_syn, "TCP connection attempt", "dnsmon.tcp.syn",
-             "Present on the SYNs of a TCP connection attempt to port 53"),
-        FLAG(hf_tcp_reset, "TCP reset", "dnsmon.tcp.reset",
-             "Present when the server reset the transaction's TCP connection"),
-        LINK(hf_fallback_of, "TCP fallback of", "dnsmon.tcp.fallback_of", FT_FRAMENUM_RESPONSE,
-             "The truncated UDP answer this TCP transaction retries"),
-        LINK(hf_fallback_in, "TCP fallback in", "dnsmon.tcp.fallback_in", FT_FRAMENUM_REQUEST,
-             "The TCP retry of this truncated answer"),
+        { &hf_truncated,
+          { "Truncated", "dnsmon.truncated", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "The answer had TC=1: the client must retry over TCP", HFILL } },
+        { &hf_icmp_kind,
+          { "ICMP error kind", "dnsmon.icmp.kind", FT_STRING, BASE_NONE, NULL, 0x0,
+            "port_unreachable, host_unreachable, net_unreachable, admin_prohibited, ttl_exceeded, frag_needed or other", HFILL } },
+        { &hf_icmp_reporter,
+          { "ICMP reporter", "dnsmon.icmp.reporter", FT_IPv4, BASE_NONE, NULL, 0x0,
+            "Who sent the ICMP error", HFILL } },
+        { &hf_icmp_reporter6,
+          { "ICMP reporter (IPv6)", "dnsmon.icmp.reporter6", FT_IPv6, BASE_NONE, NULL, 0x0,
+            "Who sent the ICMP error", HFILL } },
+        { &hf_icmp_from_server,
+          { "ICMP from the server", "dnsmon.icmp.from_server", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present when the server's own host sent the error", HFILL } },
+        { &hf_icmp_from_client,
+          { "ICMP from the client", "dnsmon.icmp.from_client", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present when the client itself sent the error (a response reached a closed port)", HFILL } },
+        { &hf_icmp_quotes,
+          { "ICMP quotes", "dnsmon.icmp.quotes", FT_STRING, BASE_NONE, NULL, 0x0,
+            "query or response", HFILL } },
+        { &hf_wrong_source,
+          { "Answered from the wrong address", "dnsmon.wrong_source", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "A response came from another address or port than the query went to", HFILL } },
+        { &hf_answered_from,
+          { "Answered from", "dnsmon.answered_from", FT_IPv4, BASE_NONE, NULL, 0x0,
+            "The address the wrong-source response came from", HFILL } },
+        { &hf_answered_from6,
+          { "Answered from (IPv6)", "dnsmon.answered_from6", FT_IPv6, BASE_NONE, NULL, 0x0,
+            "The address the wrong-source response came from", HFILL } },
+        { &hf_tcp_syn,
+          { "TCP connection attempt", "dnsmon.tcp.syn", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present on the SYNs of a TCP connection attempt to port 53", HFILL } },
+        { &hf_tcp_reset,
+          { "TCP reset", "dnsmon.tcp.reset", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present when the server reset the transaction's TCP connection", HFILL } },
+        { &hf_fallback_of,
+          { "TCP fallback of", "dnsmon.tcp.fallback_of", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+            "The truncated UDP answer this TCP transaction retries", HFILL } },
+        { &hf_fallback_in,
+          { "TCP fallback in", "dnsmon.tcp.fallback_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+            "The TCP retry of this truncated answer", HFILL } },
         { &hf_ede, { "Extended DNS Error", "dnsmon.ede", FT_UINT16, BASE_DEC, NULL, 0x0,
             "EDE info code (RFC 8914) of the deciding response", HFILL } },
-        TEXT(hf_ede_text, "Extended DNS Error text", "dnsmon.ede.text",
-             "The EDE's name and extra text"),
-        UINT(hf_lookup, "Lookup", "dnsmon.lookup",
-             "Lookup number: one client asking one question, across retries, servers and TCP"),
-        TEXT(hf_lookup_outcome, "Lookup outcome", "dnsmon.lookup.outcome",
-             "resolved, recovered, failed, incomplete or pending"),
-        UINT(hf_lookup_txns, "Lookup transactions", "dnsmon.lookup.txns",
-             "Transactions in the lookup"),
-        UINT(hf_lookup_servers, "Lookup servers", "dnsmon.lookup.servers",
-             "Distinct servers the lookup tried"),
+        { &hf_ede_text,
+          { "Extended DNS Error text", "dnsmon.ede.text", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The EDE's name and extra text", HFILL } },
+        { &hf_lookup,
+          { "Lookup", "dnsmon.lookup", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Lookup number: one client asking one question, across retries, servers and TCP", HFILL } },
+        { &hf_lookup_outcome,
+          { "Lookup outcome", "dnsmon.lookup.outcome", FT_STRING, BASE_NONE, NULL, 0x0,
+            "resolved, recovered, failed, incomplete or pending", HFILL } },
+        { &hf_lookup_txns,
+          { "Lookup transactions", "dnsmon.lookup.txns", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Transactions in the lookup", HFILL } },
+        { &hf_lookup_servers,
+          { "Lookup servers", "dnsmon.lookup.servers", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Distinct servers the lookup tried", HFILL } },
         { &hf_lookup_delay, { "Lookup delay", "dnsmon.lookup.delay", FT_RELATIVE_TIME,
             BASE_NONE, NULL, 0x0, "First query of the lookup to its definitive answer", HFILL } },
         { &hf_lookup_delay_ms, { "Lookup delay (ms)", "dnsmon.lookup.delay_ms", FT_DOUBLE,
@@ -212,41 +251,75 @@ dnsmon_render_register(int proto)
     };
     static gint *ett[] = { &ett_dnsmon };
     static ei_register_info ei[] = {
-        EXPERT(ei_rejected, "rejected", PI_RESPONSE_CODE, PI_WARN,
-               "Query rejected by an ICMP error or a TCP reset"),
-        EXPERT(ei_icmp_error, "icmp_error", PI_RESPONSE_CODE, PI_WARN,
-               "ICMP error about a DNS query"),
-        EXPERT(ei_unanswered, "unanswered", PI_SEQUENCE, PI_WARN, "DNS query never answered"),
-        EXPERT(ei_servfail, "servfail", PI_RESPONSE_CODE, PI_WARN, "Server failure"),
-        EXPERT(ei_refused, "refused", PI_RESPONSE_CODE, PI_WARN, "Query refused"),
-        EXPERT(ei_error_rcode, "error_rcode", PI_RESPONSE_CODE, PI_WARN, "Error response code"),
-        EXPERT(ei_nxdomain, "nxdomain", PI_RESPONSE_CODE, PI_NOTE, "Name does not exist"),
-        EXPERT(ei_retransmission, "retransmission", PI_SEQUENCE, PI_NOTE,
-               "DNS query retransmission Wireshark's DNS dissector does not flag"),
-        EXPERT(ei_slow, "slow", PI_SEQUENCE, PI_NOTE, "Slow DNS response"),
-        EXPERT(ei_late, "late", PI_SEQUENCE, PI_WARN, "DNS response after the timeout"),
-        EXPERT(ei_bounced, "bounced", PI_SEQUENCE, PI_WARN,
-               "DNS response bounced: the client had given up"),
-        EXPERT(ei_duplicate, "duplicate_response", PI_SEQUENCE, PI_NOTE,
-               "Duplicate DNS response Wireshark's DNS dissector does not flag"),
-        EXPERT(ei_unsolicited, "unsolicited", PI_SEQUENCE, PI_WARN, "DNS response without a query"),
-        EXPERT(ei_mismatch, "question_mismatch", PI_SECURITY, PI_WARN,
-               "DNS response question differs from the query's"),
-        EXPERT(ei_incomplete, "incomplete", PI_SEQUENCE, PI_CHAT, "Capture ended before the timeout"),
-        EXPERT(ei_wrong_source, "wrong_source", PI_SEQUENCE, PI_WARN,
-               "DNS response from another address than the query went to"),
-        EXPERT(ei_tcp_reset, "tcp_reset", PI_RESPONSE_CODE, PI_WARN,
-               "DNS over TCP refused by a reset"),
-        EXPERT(ei_tcp_fallback_failed, "tcp_fallback_failed", PI_SEQUENCE, PI_WARN,
-               "TCP retry of a truncated answer failed"),
-        EXPERT(ei_lookup_failed, "lookup_failed", PI_SEQUENCE, PI_WARN,
-               "The lookup failed for good"),
-        EXPERT(ei_lookup_recovered, "lookup_recovered", PI_SEQUENCE, PI_NOTE,
-               "The lookup recovered after failed tries"),
-        EXPERT(ei_icmp_unmatched, "icmp_unmatched", PI_SEQUENCE, PI_NOTE,
-               "ICMP error about DNS traffic not in this capture"),
-        EXPERT(ei_no_question, "no_question", PI_MALFORMED, PI_NOTE,
-               "DNS query without a valid question"),
+        { &ei_rejected,
+          { "dnsmon.expert.rejected", PI_RESPONSE_CODE, PI_WARN,
+            "Query rejected by an ICMP error or a TCP reset", EXPFILL } },
+        { &ei_icmp_error,
+          { "dnsmon.expert.icmp_error", PI_RESPONSE_CODE, PI_WARN,
+            "ICMP error about a DNS query", EXPFILL } },
+        { &ei_unanswered,
+          { "dnsmon.expert.unanswered", PI_SEQUENCE, PI_WARN,
+            "DNS query never answered", EXPFILL } },
+        { &ei_connection_unanswered,
+          { "dnsmon.expert.connection_unanswered", PI_SEQUENCE, PI_WARN,
+            "TCP connection attempt to a DNS server never answered", EXPFILL } },
+        { &ei_servfail,
+          { "dnsmon.expert.servfail", PI_RESPONSE_CODE, PI_WARN,
+            "Server failure", EXPFILL } },
+        { &ei_refused,
+          { "dnsmon.expert.refused", PI_RESPONSE_CODE, PI_WARN,
+            "Query refused", EXPFILL } },
+        { &ei_error_rcode,
+          { "dnsmon.expert.error_rcode", PI_RESPONSE_CODE, PI_WARN,
+            "Error response code", EXPFILL } },
+        { &ei_nxdomain,
+          { "dnsmon.expert.nxdomain", PI_RESPONSE_CODE, PI_NOTE,
+            "Name does not exist", EXPFILL } },
+        { &ei_retransmission,
+          { "dnsmon.expert.retransmission", PI_SEQUENCE, PI_NOTE,
+            "DNS query retransmission Wireshark's DNS dissector does not flag", EXPFILL } },
+        { &ei_slow,
+          { "dnsmon.expert.slow", PI_SEQUENCE, PI_NOTE,
+            "Slow DNS response", EXPFILL } },
+        { &ei_late,
+          { "dnsmon.expert.late", PI_SEQUENCE, PI_WARN,
+            "DNS response after the timeout", EXPFILL } },
+        { &ei_bounced,
+          { "dnsmon.expert.bounced", PI_SEQUENCE, PI_WARN,
+            "DNS response bounced: the client had given up", EXPFILL } },
+        { &ei_duplicate,
+          { "dnsmon.expert.duplicate_response", PI_SEQUENCE, PI_NOTE,
+            "Duplicate DNS response Wireshark's DNS dissector does not flag", EXPFILL } },
+        { &ei_unsolicited,
+          { "dnsmon.expert.unsolicited", PI_SEQUENCE, PI_WARN,
+            "DNS response without a query", EXPFILL } },
+        { &ei_mismatch,
+          { "dnsmon.expert.question_mismatch", PI_SECURITY, PI_WARN,
+            "DNS response question differs from the query's", EXPFILL } },
+        { &ei_incomplete,
+          { "dnsmon.expert.incomplete", PI_SEQUENCE, PI_CHAT,
+            "Capture ended before the timeout", EXPFILL } },
+        { &ei_wrong_source,
+          { "dnsmon.expert.wrong_source", PI_SEQUENCE, PI_WARN,
+            "DNS response from another address than the query went to", EXPFILL } },
+        { &ei_tcp_reset,
+          { "dnsmon.expert.tcp_reset", PI_RESPONSE_CODE, PI_WARN,
+            "DNS over TCP refused by a reset", EXPFILL } },
+        { &ei_tcp_fallback_failed,
+          { "dnsmon.expert.tcp_fallback_failed", PI_SEQUENCE, PI_WARN,
+            "TCP retry of a truncated answer failed", EXPFILL } },
+        { &ei_lookup_failed,
+          { "dnsmon.expert.lookup_failed", PI_SEQUENCE, PI_WARN,
+            "The lookup failed for good", EXPFILL } },
+        { &ei_lookup_recovered,
+          { "dnsmon.expert.lookup_recovered", PI_SEQUENCE, PI_NOTE,
+            "The lookup recovered after failed tries", EXPFILL } },
+        { &ei_icmp_unmatched,
+          { "dnsmon.expert.icmp_unmatched", PI_SEQUENCE, PI_NOTE,
+            "ICMP error about DNS traffic not in this capture", EXPFILL } },
+        { &ei_no_question,
+          { "dnsmon.expert.no_question", PI_MALFORMED, PI_NOTE,
+            "DNS query without a valid question", EXPFILL } },
     };
     proto_dnsmon = proto;
     for (gsize i = 0; i < array_length(hf); i++)
@@ -267,7 +340,22 @@ typedef struct {
     tvbuff_t *tvb;
     proto_tree *tree;           /* the dnsmon subtree, NULL without a tree */
     gboolean final;             /* the first pass is over */
+    guint32 *noted;             /* lookups whose note this frame carries (one frame's worth) */
+    guint *n_noted;
 } ctx;
+
+/* Each lookup's failed/recovered note once, even when its last frame holds
+ * several of its items (pipelined DNS over TCP). */
+static gboolean
+expert_said(ctx *c, guint32 lookup)
+{
+    for (guint i = 0; i < *c->n_noted; i++)
+        if (c->noted[i] == lookup)
+            return TRUE;
+    if (*c->n_noted < MAX_LINKS)
+        c->noted[(*c->n_noted)++] = lookup;
+    return FALSE;
+}
 
 static void
 gen(proto_item *pi)
@@ -455,8 +543,8 @@ add_extras(ctx *c, const dm_txn *t, dm_outcome o)
     }
 }
 
-/* The lookup the transaction belongs to; the failed/recovered note on the
- * frames of its last transaction. */
+/* The lookup the transaction belongs to; the failed/recovered note once
+ * per lookup, on its last frame. */
 static void
 add_lookup(ctx *c, guint32 num, const dm_txn *t)
 {
@@ -478,7 +566,7 @@ add_lookup(ctx *c, guint32 num, const dm_txn *t)
         if (has_delay)
             add_time(c, hf_lookup_delay, hf_lookup_delay_ms, delay);
     }
-    if (!c->final || l->last_txn != num)
+    if (!c->final || l->last_frame != c->pinfo->num || expert_said(c, id))
         return;
     char who[48];
     char *q = txn_question(c, t);
@@ -572,13 +660,17 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
         expert(c, &ei_rejected, "rejected: %s reset the TCP connection: no DNS over TCP on %s",
                srv, srv);
         g_free(srv);
-    } else if (o == DM_OUTCOME_UNANSWERED) {
-        guint n = syn && e ? e->syns : t->attempts;
+    } else if (o == DM_OUTCOME_UNANSWERED && syn && (t->flags & DM_T_CONNECTION)) {
+        guint n = e ? e->syns : t->attempts;
         char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
-        expert(c, &ei_unanswered, "no %s from %s within %g s after %u attempt%s",
-               syn && (t->flags & DM_T_CONNECTION) ? "answer to the TCP connection attempt"
-                                                    : "response", srv,
-               dm_tracker_config(c->tr)->timeout, n, n == 1 ? "" : "s");
+        expert(c, &ei_connection_unanswered, "no answer to the TCP connection attempt to %s "
+               "within %g s after %u SYN%s", srv, dm_tracker_config(c->tr)->timeout, n,
+               n == 1 ? "" : "s");
+        g_free(srv);
+    } else if (o == DM_OUTCOME_UNANSWERED) {
+        char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
+        expert(c, &ei_unanswered, "no response from %s within %g s after %u attempt%s", srv,
+               dm_tracker_config(c->tr)->timeout, t->attempts, t->attempts == 1 ? "" : "s");
         g_free(srv);
     } else if (o == DM_OUTCOME_INCOMPLETE) {
         char *left = dm_capture_end_text(dm_tracker_end_time(c->tr) - t->last_ts);
@@ -805,11 +897,12 @@ void
 dnsmon_render_frame(const dm_tracker *tr, const dm_lookups *ls, tvbuff_t *tvb,
                     packet_info *pinfo, proto_tree *tree)
 {
-    guint32 first;
+    guint32 first, noted[MAX_LINKS];
+    guint n_noted = 0;
     guint n = dm_tracker_frame_items(tr, pinfo->num, &first);
     for (guint i = 0; i < n; i++) {
         const dm_item *it = dm_tracker_item(tr, first + i);
-        ctx c = { tr, ls, pinfo, tvb, NULL, dm_tracker_finished(tr) };
+        ctx c = { tr, ls, pinfo, tvb, NULL, dm_tracker_finished(tr), noted, &n_noted };
         const dm_txn *t = dm_tracker_txn(tr, it->txn);
         if (hidden(&c, it, t))
             continue;

@@ -14,6 +14,7 @@
 typedef struct {
     GByteArray *state;
     guint32 cursor;             /* into the settle log */
+    guint32 seen, counted;      /* how many are SEEN; of those, counted */
 } book;
 
 struct dm_ledger {
@@ -50,6 +51,7 @@ dm_ledger_reset(dm_ledger *l)
     g_byte_array_set_size(l->txns.state, 0);
     g_byte_array_set_size(l->lookups.state, 0);
     l->txns.cursor = l->lookups.cursor = 0;
+    l->txns.seen = l->txns.counted = l->lookups.seen = l->lookups.counted = 0;
     g_hash_table_remove_all(l->early_syns);
 }
 
@@ -62,6 +64,18 @@ slot(book *b, guint32 id)
         memset(b->state->data + old, 0, id - old);
     }
     return &b->state->data[id - 1];
+}
+
+/* Marks id seen; TRUE if it was not. */
+static gboolean
+mark_seen(book *b, guint32 id)
+{
+    guint8 *s = slot(b, id);
+    if (*s & SEEN)
+        return FALSE;
+    *s |= SEEN;
+    b->seen++;
+    return TRUE;
 }
 
 static int
@@ -101,6 +115,8 @@ count(book *b, guint32 id, int now, void (*fn)(void *, guint32, int, int), void 
     int old = (*s & COUNTED) ? (*s & COUNTED) - 1 : DM_NOT_COUNTED;
     if (old == now)
         return;
+    if (old == DM_NOT_COUNTED)
+        b->counted++;
     *s = (guint8)(SEEN | (now + 1));
     if (fn)
         fn(user, id, old, now);
@@ -113,7 +129,7 @@ txn_count(dm_ledger *l, const dm_tracker *tr, guint32 id, const dm_ledger_fns *f
     if ((t->flags & DM_T_CONNECTION) && g_hash_table_size(l->early_syns) &&
         (g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(t->first_item)) ||
          g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(t->last_item))))
-        *slot(&l->txns, id) |= SEEN;
+        mark_seen(&l->txns, id);
     count(&l->txns, id, (int)dm_txn_outcome(tr, dm_tracker_txn(tr, id)), fns->txn, user);
 }
 
@@ -134,21 +150,11 @@ dm_ledger_update(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls, guint
     if (it && !txn && (it->flags & DM_F_SYN))
         g_hash_table_add(l->early_syns, GUINT_TO_POINTER(item));
     if (txn) {
-        guint8 *s = slot(&l->txns, txn);
-        if (!(*s & SEEN)) {
-            *s |= SEEN;
-            if (dm_tracker_txn(tr, txn)->flags & DM_T_SETTLED)
-                txn_count(l, tr, txn, fns, user);
-        }
+        if (mark_seen(&l->txns, txn) && (dm_tracker_txn(tr, txn)->flags & DM_T_SETTLED))
+            txn_count(l, tr, txn, fns, user);
         guint32 lk = dm_lookups_of(ls, txn);
-        if (lk) {
-            s = slot(&l->lookups, lk);
-            if (!(*s & SEEN)) {
-                *s |= SEEN;
-                if (dm_lookups_get(ls, lk)->settled)
-                    lookup_count(l, ls, lk, fns, user);
-            }
-        }
+        if (lk && mark_seen(&l->lookups, lk) && dm_lookups_get(ls, lk)->settled)
+            lookup_count(l, ls, lk, fns, user);
     }
     const guint32 *log;
     guint32 n = dm_tracker_settled(tr, &log);
@@ -164,10 +170,10 @@ dm_ledger_flush(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls,
                 const dm_ledger_fns *fns, void *user)
 {
     dm_ledger_update(l, tr, ls, 0, fns, user);
-    for (guint32 id = 1; id <= l->txns.state->len; id++)
-        if ((l->txns.state->data[id - 1] & SEEN) && !(l->txns.state->data[id - 1] & COUNTED))
-            txn_count(l, tr, id, fns, user);
-    for (guint32 id = 1; id <= l->lookups.state->len; id++)
-        if ((l->lookups.state->data[id - 1] & SEEN) && !(l->lookups.state->data[id - 1] & COUNTED))
-            lookup_count(l, ls, id, fns, user);
+}
+
+guint32
+dm_ledger_pending(const dm_ledger *l)
+{
+    return l->txns.seen - l->txns.counted;
 }

@@ -17,66 +17,10 @@
 #ifndef DNSMON_TRACKER_H
 #define DNSMON_TRACKER_H
 
-#include <glib.h>
+#include "dnsmon_names.h"
+#include "dnsmon_types.h"
 
 G_BEGIN_DECLS
-
-/* Times are nanoseconds since the epoch (packet time, never wall clock). */
-typedef gint64 dm_time;
-#define DM_NS_PER_SEC G_GINT64_CONSTANT(1000000000)
-/* Seconds and nanoseconds to dm_time, saturating far outside 1678..2262. */
-dm_time dm_time_from(gint64 secs, gint32 nsecs);
-
-typedef struct {
-    guint8 family;              /* 4, 6, or 0 when unknown */
-    guint8 bytes[16];           /* network order; IPv4 uses the first 4 */
-} dm_addr;
-
-typedef enum { DM_UDP = 0, DM_TCP = 1 } dm_transport;
-
-/* Always oriented client -> server, whatever the direction of the packet. */
-typedef struct {
-    dm_transport transport;
-    dm_addr client;
-    dm_addr server;
-    guint16 client_port;
-    guint16 server_port;
-} dm_flow;
-
-typedef enum {
-    DM_OUTCOME_PENDING = 0,
-    DM_OUTCOME_ANSWERED,
-    DM_OUTCOME_NODATA,
-    DM_OUTCOME_TRUNCATED,
-    DM_OUTCOME_NXDOMAIN,
-    DM_OUTCOME_SERVFAIL,
-    DM_OUTCOME_REFUSED,
-    DM_OUTCOME_ERROR,
-    DM_OUTCOME_REJECTED,
-    DM_OUTCOME_WRONG_SOURCE,
-    DM_OUTCOME_INCOMPLETE,
-    DM_OUTCOME_UNANSWERED,
-    DM_OUTCOME_COUNT
-} dm_outcome;
-
-typedef enum {
-    DM_ICMP_PORT_UNREACHABLE = 0,
-    DM_ICMP_HOST_UNREACHABLE,
-    DM_ICMP_NET_UNREACHABLE,
-    DM_ICMP_ADMIN_PROHIBITED,
-    DM_ICMP_TTL_EXCEEDED,
-    DM_ICMP_FRAG_NEEDED,
-    DM_ICMP_OTHER,
-    DM_ICMP_KIND_COUNT
-} dm_icmp_kind;
-
-/* Who sent an ICMP error, seen from the transaction it is about. */
-typedef enum {
-    DM_REPORTER_ROUTER = 0,     /* a router or firewall on the path */
-    DM_REPORTER_SERVER,         /* the server's own host */
-    DM_REPORTER_CLIENT,         /* the client itself (a response bounced) */
-    DM_REPORTER_COUNT
-} dm_reporter;
 
 typedef enum {
     DM_ROLE_QUERY = 1,          /* a DNS query, or a SYN of a connection attempt */
@@ -122,12 +66,6 @@ enum {
     DM_T_BOUNCED      = 1u << 13,   /* an ICMP error quotes one of its responses */
     DM_T_CUT          = 1u << 14    /* settled incomplete by dm_tracker_finish */
 };
-
-typedef struct {
-    const char *name;           /* presentation form ("www.example.com"), NULL if none */
-    guint16 type;
-    guint16 klass;
-} dm_question;
 
 /* One DNS message as the glue read it. */
 typedef struct {
@@ -269,14 +207,12 @@ void dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m);
 /* Returns FALSE when the ICMP error is not about DNS (nothing recorded). */
 gboolean dm_tracker_icmp(dm_tracker *tr, const dm_icmp_msg *m);
 void dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s);
-/* The first pass is over: the end of the capture is known. Idempotent;
- * a later event reopens. */
+/* The first pass is over: the end of the capture is known, connection
+ * attempts still waiting become transactions, every outcome is final.
+ * Idempotent; a later event reopens. Only the engine's owner calls it
+ * (docs/design.md, "One owner"). */
 void dm_tracker_finish(dm_tracker *tr);
 gboolean dm_tracker_finished(const dm_tracker *tr);
-/* Statistics are being drawn and the capture may end here: connection
- * attempts still waiting for an answer become transactions now (as they
- * would at dm_tracker_finish), so a single pass counts what -2 counts. */
-void dm_tracker_flush_pending(dm_tracker *tr);
 
 /* Lifecycle of transactions, for layers above (lookups). */
 typedef enum {
@@ -327,6 +263,9 @@ gboolean dm_txn_rtt(const dm_txn *t, dm_time *rtt);
 guint32 dm_txn_last_response(const dm_tracker *tr, const dm_txn *t);
 /* First ICMP error quoting one of its queries, or NULL. */
 const dm_icmp *dm_txn_icmp_on_query(const dm_tracker *tr, const dm_txn *t);
+/* The latest frame that is part of it (attempt, response, ICMP error,
+ * reset), 0 if none is left (read filter). */
+guint32 dm_txn_last_frame(const dm_tracker *tr, const dm_txn *t);
 
 /* Settle log: transactions in the order they settled; a settled one is
  * appended again whenever something that may change its outcome happens to
@@ -335,38 +274,6 @@ guint32 dm_tracker_settled(const dm_tracker *tr, const guint32 **log);
 
 /* Memory the tracker holds, in bytes (for the benchmark). */
 gsize dm_tracker_bytes(const dm_tracker *tr);
-
-/* ---- words users see (names.c) ---------------------------------------- */
-
-const char *dm_outcome_name(dm_outcome o);
-const char *dm_outcome_text(dm_outcome o);        /* "answered", "wrong source", ... */
-gboolean dm_outcome_is_failure(dm_outcome o);
-const char *dm_icmp_kind_name(dm_icmp_kind k);
-const char *dm_icmp_kind_text(dm_icmp_kind k);    /* "port unreachable" */
-dm_icmp_kind dm_icmp_classify(guint8 version, guint8 type, guint8 code);
-/* An ICMP type dnsmon treats as a delivery error (not echo, not redirect). */
-gboolean dm_icmp_is_error(guint8 version, guint8 type);
-const char *dm_reporter_text(dm_reporter r);      /* "the server", "a router or firewall", "the client" */
-typedef struct { guint16 type; const char *name; } dm_qtype;
-const char *dm_qtype_name(guint16 type);          /* "A", "AAAA", or NULL */
-const char *dm_qtype_text(guint16 type, char *buf, gsize len);  /* the name, or "TYPE65280" */
-const dm_qtype *dm_qtypes(gsize *n);              /* every type with a name */
-const char *dm_ede_name(guint16 code);            /* "DNSSEC Bogus", or NULL */
-const char *dm_transport_name(dm_transport t);    /* "udp" / "tcp" */
-gboolean dm_addr_equal(const dm_addr *a, const dm_addr *b);
-gboolean dm_addr_is_multicast(const dm_addr *a);
-/* Writes "203.0.113.2" or "2001:db8::2" into buf (>= 46 bytes). */
-char *dm_addr_to_str(const dm_addr *a, char *buf, gsize len);
-/* "203.0.113.2:53" or "[2001:db8::2]:53"; g_free. */
-char *dm_endpoint_to_str(const dm_addr *a, guint16 port);
-/* "1.674 s", "12 ms", "400 µs", "7 ns"; g_free. */
-char *dm_duration_text(dm_time ns);
-/* "the capture ended 12 ms after the last attempt" (or "with the last attempt"). */
-char *dm_capture_end_text(dm_time gap);
-/* "A yummyrecipesforme.com", or "(no question)"; g_free. */
-char *dm_question_text(const dm_question *q);
-/* "rejected: ICMP port unreachable from 203.0.113.2 (the server itself): ..." */
-char *dm_icmp_cause(const dm_tracker *tr, const dm_txn *t, const dm_icmp *ic);   /* g_free */
 
 G_END_DECLS
 

@@ -1,0 +1,25 @@
+/* dnsmon_describe.h — one transaction in words: why it was rejected, what
+ * failed. The same sentence on the frame (expert info), in the failures
+ * table and in the report.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_DESCRIBE_H
+#define DNSMON_DESCRIBE_H
+
+#include "dnsmon_tracker.h"
+
+G_BEGIN_DECLS
+
+/* "ICMP port unreachable from 203.0.113.2 (the server itself): no DNS
+ * service listening on udp/53"; g_free. */
+char *dm_icmp_cause(const dm_tracker *tr, const dm_txn *t, const dm_icmp *ic);
+
+/* The failure detail of a transaction with outcome o: "ICMP port
+ * unreachable from 203.0.113.2 (the server)", "SERVFAIL (EDE 6: DNSSEC
+ * Bogus)", "no response within 5 s (3 attempts)"; g_free. */
+char *dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,63 @@
+/* dnsmon_engine.h — the one owner of the engine (plugin/epan/engine.c).
+ *
+ * Only the dissector side advances or finishes the tracker and its lookups:
+ * a new file (or redissection) opens a fresh engine, the first pass feeds
+ * it frame by frame, the end of that pass finishes it. Everybody else —
+ * the fields, the statistics listeners, the window — reads it through a
+ * const view, and tells one capture from the next by its generation, so no
+ * redraw, window or redissection can change a verdict (docs/design.md,
+ * "One owner").
+ *
+ * The end of a first pass is:
+ *   - Wireshark's postseq routine (tshark -2, a file read in the window, a
+ *     live capture stopping);
+ *   - in tshark's single pass, the drawing of the statistics at its end
+ *     (tshark calls no postseq then): taps.c tells before any listener is
+ *     drawn (dnsmon_engine_statistics_drawn);
+ *   - in the window, the last frame of a redissection (no postseq either).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_ENGINE_H
+#define DNSMON_ENGINE_H
+
+#include <epan/packet.h>
+
+#include "dnsmon_lookups.h"
+#include "dnsmon_tracker.h"
+
+/* What the engine reads the frames with (the preferences). */
+typedef struct {
+    dm_config core;
+    gboolean ignore_multicast;  /* leave mDNS, LLMNR and multicast groups alone */
+} dnsmon_settings;
+
+/* The engine as everybody but its owner sees it. */
+typedef struct {
+    const dm_tracker *tr;       /* NULL between files */
+    const dm_lookups *ls;
+    guint generation;           /* 1, 2, ...: one per engine opened */
+} dnsmon_view;
+
+/* A new capture file, or a redissection: a fresh engine. */
+void dnsmon_engine_open(const dnsmon_settings *s);
+/* The file is closed. */
+void dnsmon_engine_close(void);
+/* Wireshark's postseq routine: the first pass is over. */
+void dnsmon_engine_pass_over(void);
+/* Called when a first pass ends, once the engine is finished (the window
+ * then brings its packet list up to date); redissected: that pass was a
+ * redissection, whose rows were drawn while it ran. */
+void dnsmon_engine_on_pass_over(void (*fn)(gboolean redissected));
+/* The statistics are about to be drawn (taps.c, before any listener): in
+ * tshark that is the end of its single pass. */
+void dnsmon_engine_statistics_drawn(void);
+/* Every frame, every pass: feeds the first pass, and sees a pass end. */
+void dnsmon_engine_frame(packet_info *pinfo);
+
+dnsmon_view dnsmon_engine_view(void);
+/* Whether the engine of that generation is still the current one (a
+ * listener drawn after its file was closed must not read it). */
+gboolean dnsmon_engine_alive(guint generation);
+
+#endif

@@ -1,0 +1,737 @@
+/* tracker.c — follows DNS transactions to their outcome (docs/design.md,
+ * "Transactions" and "Outcome of a transaction"): the tracker's state,
+ * indexes, interning, items, time-outs and outcomes. The events themselves
+ * are in tracker_dns.c, tracker_tcp.c and tracker_icmp.c (tracker_int.h).
+ *
+ * Everything an attacker can multiply is found in O(1): transactions by key
+ * (with and without the question, without the ID, without the server), TCP
+ * connections, truncated answers, frame items by binary search, time-outs in
+ * a binary heap. No scan per packet.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "tracker_int.h"
+
+/* ---- access ------------------------------------------------------------ */
+
+#define TXN(tr, id) (&g_array_index((tr)->txns, dm_txn, (id) - 1))
+#define ITEM(tr, id) (&g_array_index((tr)->items, dm_item, (id) - 1))
+#define ICMP(tr, id) (&g_array_index((tr)->icmps, dm_icmp, (id) - 1))
+#define CONN(tr, id) (&g_array_index((tr)->conns, dm_conn, (id) - 1))
+
+guint32
+tk_txn_id(const dm_tracker *tr, const dm_txn *t)
+{
+    return (guint32)(t - (const dm_txn *)(void *)tr->txns->data) + 1;
+}
+
+dm_txn_ext *
+tk_ext(dm_tracker *tr, dm_txn *t)
+{
+    if (!t->ext) {
+        dm_txn_ext e;
+        memset(&e, 0, sizeof e);
+        g_array_append_val(tr->exts, e);
+        t->ext = tr->exts->len;
+    }
+    return &g_array_index(tr->exts, dm_txn_ext, t->ext - 1);
+}
+
+const dm_txn_ext *
+dm_tracker_ext(const dm_tracker *tr, const dm_txn *t)
+{
+    return t->ext ? &g_array_index(tr->exts, dm_txn_ext, t->ext - 1) : NULL;
+}
+
+/* ---- indices ----------------------------------------------------------- */
+
+static void
+probe_of_txn(const dm_tracker *tr, const dm_txn *t, probe *p)
+{
+    memset(p, 0, sizeof *p);
+    p->transport = t->transport;
+    p->client = t->client;
+    p->server = t->server;
+    p->cport = t->client_port;
+    p->sport = t->server_port;
+    p->id = t->id;
+    p->folded = t->name ? g_array_index(tr->folded, guint32, t->name - 1) : 0;
+    p->qtype = t->qtype;
+    p->qclass = t->qclass;
+}
+
+static void
+probe_of_conn(const dm_conn *c, probe *p)
+{
+    memset(p, 0, sizeof *p);
+    p->transport = DM_TCP;
+    p->client = c->client;
+    p->server = c->server;
+    p->cport = c->cport;
+    p->sport = c->sport;
+}
+
+/* The fields of kind, packed into bytes for the hash. */
+static guint64
+probe_hash(ix_kind kind, const probe *p)
+{
+    guint8 b[32];
+    gsize n = 0;
+#define PUT(v) do { memcpy(b + n, &(v), sizeof(v)); n += sizeof(v); } while (0)
+    b[n++] = (guint8)kind;
+    switch (kind) {
+    case IX_QUESTION:
+        PUT(p->folded); PUT(p->qtype); PUT(p->qclass);
+        /* fall through */
+    case IX_KEY:
+        PUT(p->id);
+        /* fall through */
+    case IX_FLOW:
+    case IX_CONN:
+        b[n++] = p->transport;
+        PUT(p->client); PUT(p->cport); PUT(p->server); PUT(p->sport);
+        break;
+    case IX_CLIENT_ID:
+        b[n++] = p->transport;
+        PUT(p->client); PUT(p->cport); PUT(p->id);
+        break;
+    case IX_TRUNCATED:
+        PUT(p->client); PUT(p->server);
+        break;
+    default:
+        break;
+    }
+#undef PUT
+    return dm_hash(b, n);
+}
+
+static gboolean
+probe_equal(ix_kind kind, const probe *a, const probe *b)
+{
+    switch (kind) {
+    case IX_QUESTION:
+        if (a->folded != b->folded || a->qtype != b->qtype || a->qclass != b->qclass)
+            return FALSE;
+        /* fall through */
+    case IX_KEY:
+        if (a->id != b->id)
+            return FALSE;
+        /* fall through */
+    case IX_FLOW:
+    case IX_CONN:
+        return a->transport == b->transport && a->client == b->client && a->cport == b->cport &&
+               a->server == b->server && a->sport == b->sport;
+    case IX_CLIENT_ID:
+        return a->transport == b->transport && a->client == b->client && a->cport == b->cport &&
+               a->id == b->id;
+    case IX_TRUNCATED:
+        return a->client == b->client && a->server == b->server;
+    default:
+        return FALSE;
+    }
+}
+
+static void
+probe_of_record(const dm_tracker *tr, ix_kind kind, guint32 id, probe *p)
+{
+    if (kind == IX_CONN)
+        probe_of_conn(CONN(tr, id), p);
+    else
+        probe_of_txn(tr, TXN(tr, id), p);
+}
+
+static guint64
+ix_hash_cb(const void *ctx, guint32 id)
+{
+    const ix_ctx *c = ctx;
+    probe p;
+    probe_of_record(c->tr, c->kind, id, &p);
+    return probe_hash(c->kind, &p);
+}
+
+static gboolean
+ix_match_cb(const void *ctx, guint32 id, const void *pr)
+{
+    const ix_ctx *c = ctx;
+    probe p;
+    probe_of_record(c->tr, c->kind, id, &p);
+    return probe_equal(c->kind, &p, pr);
+}
+
+guint32
+tk_ix_find(const dm_tracker *tr, ix_kind kind, const probe *p)
+{
+    return dm_index_find(&tr->ix[kind], probe_hash(kind, p), ix_match_cb, p);
+}
+
+void
+tk_ix_put(dm_tracker *tr, ix_kind kind, guint32 id)
+{
+    probe p;
+    probe_of_record(tr, kind, id, &p);
+    dm_index_put(&tr->ix[kind], probe_hash(kind, &p), ix_match_cb, &p, id);
+}
+
+/* ---- creation and teardown --------------------------------------------- */
+
+dm_tracker *
+dm_tracker_new(const dm_config *cfg)
+{
+    dm_tracker *tr = g_new0(dm_tracker, 1);
+    tr->cfg = *cfg;
+    tr->timeout = dm_time_secs(cfg->timeout);
+    tr->window = dm_time_secs(cfg->retransmit_window);
+    tr->slow = dm_time_secs(cfg->slow_threshold);
+    tr->lookup_window = dm_time_secs(cfg->lookup_window);
+    tr->ws_retransmit_timer = cfg->wireshark_retransmit_timer > 0
+                                  ? dm_time_secs(cfg->wireshark_retransmit_timer) : -1;
+    tr->txns = g_array_new(FALSE, FALSE, sizeof(dm_txn));
+    tr->exts = g_array_new(FALSE, FALSE, sizeof(dm_txn_ext));
+    tr->items = g_array_new(FALSE, FALSE, sizeof(dm_item));
+    tr->icmps = g_array_new(FALSE, FALSE, sizeof(dm_icmp));
+    tr->notes = g_array_new(FALSE, FALSE, sizeof(dm_note));
+    tr->conns = g_array_new(FALSE, FALSE, sizeof(dm_conn));
+    tr->names = dm_intern_new();
+    tr->folded = g_array_new(FALSE, FALSE, sizeof(guint32));
+    tr->addrs = dm_intern_new();
+    for (int k = 0; k < IX_COUNT; k++) {
+        tr->ixc[k].tr = tr;
+        tr->ixc[k].kind = (ix_kind)k;
+        dm_index_init(&tr->ix[k], ix_hash_cb, &tr->ixc[k]);
+    }
+    dm_heap_init(&tr->timers);
+    tr->settled = g_array_new(FALSE, FALSE, sizeof(guint32));
+    tr->observers = g_array_new(FALSE, FALSE, sizeof(observer));
+    return tr;
+}
+
+void
+dm_tracker_free(dm_tracker *tr)
+{
+    if (!tr)
+        return;
+    for (guint i = 0; i < tr->exts->len; i++)
+        g_free(g_array_index(tr->exts, dm_txn_ext, i).ede_text);
+    for (guint i = 0; i < tr->conns->len; i++) {
+        dm_conn *c = &g_array_index(tr->conns, dm_conn, i);
+        if (c->syn_items)
+            g_array_free(c->syn_items, TRUE);
+        if (c->txns)
+            g_array_free(c->txns, TRUE);
+    }
+    for (int k = 0; k < IX_COUNT; k++)
+        dm_index_clear(&tr->ix[k]);
+    g_array_free(tr->txns, TRUE);
+    g_array_free(tr->exts, TRUE);
+    g_array_free(tr->items, TRUE);
+    g_array_free(tr->icmps, TRUE);
+    g_array_free(tr->notes, TRUE);
+    g_array_free(tr->conns, TRUE);
+    dm_intern_free(tr->names);
+    g_array_free(tr->folded, TRUE);
+    dm_intern_free(tr->addrs);
+    dm_heap_clear(&tr->timers);
+    g_array_free(tr->settled, TRUE);
+    g_array_free(tr->observers, TRUE);
+    g_free(tr);
+}
+
+const dm_config *
+dm_tracker_config(const dm_tracker *tr)
+{
+    return &tr->cfg;
+}
+
+void
+dm_tracker_observe(dm_tracker *tr, dm_observer fn, void *user)
+{
+    observer o = { fn, user };
+    g_array_append_val(tr->observers, o);
+}
+
+void
+tk_notify(dm_tracker *tr, dm_event ev, guint32 txn, dm_time ts)
+{
+    for (guint i = 0; i < tr->observers->len; i++) {
+        observer *o = &g_array_index(tr->observers, observer, i);
+        o->fn(o->user, ev, txn, ts);
+    }
+}
+
+gsize
+dm_tracker_bytes(const dm_tracker *tr)
+{
+    gsize n = sizeof *tr;
+    n += tr->txns->len * sizeof(dm_txn) + tr->exts->len * sizeof(dm_txn_ext);
+    n += tr->items->len * sizeof(dm_item) + tr->icmps->len * sizeof(dm_icmp);
+    n += tr->notes->len * sizeof(dm_note) + tr->conns->len * sizeof(dm_conn);
+    n += tr->folded->len * sizeof(guint32);
+    n += dm_heap_bytes(&tr->timers) + tr->settled->len * sizeof(guint32);
+    n += dm_intern_bytes_used(tr->names) + dm_intern_bytes_used(tr->addrs);
+    for (int k = 0; k < IX_COUNT; k++)
+        n += dm_index_bytes(&tr->ix[k]);
+    return n;
+}
+
+/* ---- interning --------------------------------------------------------- */
+
+guint32
+tk_addr_id(dm_tracker *tr, const dm_addr *a)
+{
+    return dm_intern_bytes(tr->addrs, a, sizeof *a);
+}
+
+/* 0 when never seen: nothing can match it then. */
+guint32
+tk_addr_find(const dm_tracker *tr, const dm_addr *a)
+{
+    return dm_intern_find(tr->addrs, a, sizeof *a);
+}
+
+const dm_addr *
+dm_tracker_addr(const dm_tracker *tr, guint32 addr)
+{
+    static const dm_addr none;
+    const dm_addr *a = (const dm_addr *)(const void *)dm_intern_get(tr->addrs, addr, NULL);
+    return a ? a : &none;
+}
+
+guint32
+tk_name_id(dm_tracker *tr, const char *name)
+{
+    if (!name)
+        return 0;
+    gsize len = strlen(name);
+    guint32 id = dm_intern_bytes(tr->names, name, len);
+    if (id > tr->folded->len) {
+        /* New name: its case-folded form (RFC 4343), itself interned. */
+        char *low = g_ascii_strdown(name, (gssize)len);
+        guint32 f = strcmp(low, name) == 0 ? id : dm_intern_bytes(tr->names, low, len);
+        g_free(low);
+        /* interning low may have added an id too: fill both */
+        while (tr->folded->len < dm_intern_count(tr->names)) {
+            guint32 self = tr->folded->len + 1;
+            g_array_append_val(tr->folded, self);
+        }
+        g_array_index(tr->folded, guint32, id - 1) = f;
+    }
+    return id;
+}
+
+guint32
+tk_name_find_folded(const dm_tracker *tr, const char *name)
+{
+    if (!name)
+        return 0;
+    gsize len = strlen(name);
+    guint32 id = dm_intern_find(tr->names, name, len);
+    if (id)
+        return g_array_index(tr->folded, guint32, id - 1);
+    char *low = g_ascii_strdown(name, (gssize)len);
+    id = dm_intern_find(tr->names, low, len);
+    g_free(low);
+    return id;  /* a folded form is its own folded form */
+}
+
+const char *
+dm_tracker_name(const dm_tracker *tr, guint32 name)
+{
+    return dm_intern_get(tr->names, name, NULL);
+}
+
+guint32
+dm_tracker_name_folded(const dm_tracker *tr, guint32 name)
+{
+    return name ? g_array_index(tr->folded, guint32, name - 1) : 0;
+}
+
+void
+dm_txn_flow(const dm_tracker *tr, const dm_txn *t, dm_flow *f)
+{
+    f->transport = (dm_transport)t->transport;
+    f->client = *dm_tracker_addr(tr, t->client);
+    f->server = *dm_tracker_addr(tr, t->server);
+    f->client_port = t->client_port;
+    f->server_port = t->server_port;
+}
+
+dm_question
+dm_txn_question(const dm_tracker *tr, const dm_txn *t)
+{
+    dm_question q = { dm_tracker_name(tr, t->name), t->qtype, t->qclass };
+    return q;
+}
+
+/* ---- time: time-outs and settling -------------------------------------- */
+
+/* The transaction settles: only a late response can change its outcome
+ * now. A settled one that changed is logged again. */
+void
+tk_settle(dm_tracker *tr, dm_txn *t)
+{
+    guint32 id = tk_txn_id(tr, t);
+    t->flags |= DM_T_SETTLED;
+    g_array_append_val(tr->settled, id);
+    tk_notify(tr, DM_EV_SETTLED, id, tr->end);
+}
+
+/* Something that decides its outcome happened to a settled transaction. */
+void
+tk_changed(dm_tracker *tr, dm_txn *t)
+{
+    if (t->flags & DM_T_SETTLED)
+        tk_settle(tr, t);
+}
+
+static void
+arm(dm_tracker *tr, dm_txn *t)
+{
+    if (!(t->flags & (DM_T_ANSWERED | DM_T_SETTLED)))
+        dm_heap_push(&tr->timers, dm_time_add(t->last_ts, tr->timeout), tk_txn_id(tr, t), TIMER_TXN);
+}
+
+void
+tk_advance_time(dm_tracker *tr, dm_time ts)
+{
+    if (tr->have_end && ts <= tr->end)
+        return;
+    tr->end = ts;
+    tr->have_end = TRUE;
+    dm_timer top;
+    while (dm_heap_pop_due(&tr->timers, tr->end, &top)) {
+        if (top.kind == TIMER_CONN) {
+            tk_conn_expire(tr, top.id);
+            continue;
+        }
+        dm_txn *t = TXN(tr, top.id);
+        /* A later attempt armed a later time-out: this one is stale. */
+        if (top.at != dm_time_add(t->last_ts, tr->timeout) || (t->flags & DM_T_ANSWERED))
+            continue;
+        /* Settled as incomplete by a finish that events came after: its
+         * time-out now makes it unanswered, which is logged again. */
+        if ((t->flags & DM_T_SETTLED) && !(t->flags & DM_T_CUT))
+            continue;
+        t->flags &= (guint16)~DM_T_CUT;
+        tk_settle(tr, t);
+    }
+    tk_notify(tr, DM_EV_TIME, 0, tr->end);
+}
+
+dm_time
+dm_tracker_end_time(const dm_tracker *tr)
+{
+    return tr->end;
+}
+
+guint32
+dm_tracker_settled(const dm_tracker *tr, const guint32 **log)
+{
+    *log = (const guint32 *)(const void *)tr->settled->data;
+    return tr->settled->len;
+}
+
+/* ---- frames and items --------------------------------------------------- */
+
+void
+dm_tracker_begin_frame(dm_tracker *tr, guint32 frame, dm_time ts)
+{
+    /* tshark's first pass gives the number of a frame its read filter
+     * dropped to the next frame: what was said about the dropped one
+     * must never be shown or linked. */
+    if (tr->have_frame && frame == tr->frame) {
+        for (guint i = tr->frame_first_item; i < tr->items->len; i++)
+            g_array_index(tr->items, dm_item, i).flags |= DM_F_GHOST;
+    }
+    tr->frame = frame;
+    tr->have_frame = TRUE;
+    tr->frame_first_item = tr->items->len;
+    tr->finished = FALSE;
+    tk_advance_time(tr, ts);
+}
+
+guint32
+tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flags, guint32 ref)
+{
+    dm_item it;
+    memset(&it, 0, sizeof it);
+    it.frame = frame;
+    it.role = (guint8)role;
+    it.txn = txn;
+    it.flags = (guint16)flags;
+    it.ref = ref;
+    g_array_append_val(tr->items, it);
+    return tr->items->len;
+}
+
+guint32
+tk_note_add(dm_tracker *tr, const dm_flow *f, guint32 name, guint16 qtype, guint8 rcode)
+{
+    dm_note n;
+    memset(&n, 0, sizeof n);
+    if (f)
+        n.flow = *f;
+    n.name = name;
+    n.qtype = qtype;
+    n.rcode = rcode;
+    g_array_append_val(tr->notes, n);
+    return tr->notes->len;
+}
+
+const dm_note *
+dm_tracker_note(const dm_tracker *tr, guint32 id)
+{
+    return (id && id <= tr->notes->len) ? &g_array_index(tr->notes, dm_note, id - 1) : NULL;
+}
+
+guint
+dm_tracker_frame_items(const dm_tracker *tr, guint32 frame, guint32 *first)
+{
+    /* Items are in feed order, so by frame number: binary search. */
+    guint lo = 0, hi = tr->items->len;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        if (g_array_index(tr->items, dm_item, mid).frame < frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo < tr->items->len) {
+        const dm_item *it = &g_array_index(tr->items, dm_item, lo);
+        if (it->frame != frame)
+            return 0;
+        if (!(it->flags & DM_F_GHOST))
+            break;
+        lo++;
+    }
+    guint n = 0;
+    for (guint i = lo; i < tr->items->len; i++) {
+        const dm_item *it = &g_array_index(tr->items, dm_item, i);
+        if (it->frame != frame || (it->flags & DM_F_GHOST))
+            break;
+        n++;
+    }
+    *first = lo + 1;
+    return n;
+}
+
+const dm_item *
+dm_tracker_item(const dm_tracker *tr, guint32 id)
+{
+    return (id && id <= tr->items->len) ? ITEM(tr, id) : NULL;
+}
+
+guint32
+dm_tracker_item_frame(const dm_tracker *tr, guint32 id)
+{
+    const dm_item *it = dm_tracker_item(tr, id);
+    return (it && !(it->flags & DM_F_GHOST)) ? it->frame : 0;
+}
+
+guint32
+dm_tracker_item_count(const dm_tracker *tr)
+{
+    return tr->items->len;
+}
+
+guint32
+dm_tracker_txn_count(const dm_tracker *tr)
+{
+    return tr->txns->len;
+}
+
+const dm_txn *
+dm_tracker_txn(const dm_tracker *tr, guint32 num)
+{
+    return (num && num <= tr->txns->len) ? TXN(tr, num) : NULL;
+}
+
+const dm_icmp *
+dm_tracker_icmp_ref(const dm_tracker *tr, guint32 id)
+{
+    return (id && id <= tr->icmps->len) ? ICMP(tr, id) : NULL;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+guint32
+tk_txn_new(dm_tracker *tr, const probe *p, guint32 name, dm_time ts, guint flags)
+{
+    dm_txn t;
+    memset(&t, 0, sizeof t);
+    t.transport = p->transport;
+    t.client = p->client;
+    t.server = p->server;
+    t.client_port = p->cport;
+    t.server_port = p->sport;
+    t.id = p->id;
+    t.name = name;
+    t.qtype = p->qtype;
+    t.qclass = p->qclass;
+    t.first_ts = t.last_ts = ts;
+    t.flags = (guint16)flags;
+    g_array_append_val(tr->txns, t);
+    return tr->txns->len;
+}
+
+/* Indexed by its DNS key (not for connection attempts without a query). */
+void
+tk_txn_index_dns(dm_tracker *tr, guint32 id)
+{
+    if (TXN(tr, id)->name)
+        tk_ix_put(tr, IX_QUESTION, id);
+    tk_ix_put(tr, IX_KEY, id);
+    tk_ix_put(tr, IX_FLOW, id);
+    tk_ix_put(tr, IX_CLIENT_ID, id);
+}
+
+gboolean
+tk_same_question(const dm_tracker *tr, const dm_txn *t, guint32 folded, guint16 type, guint16 klass)
+{
+    return t->name && dm_tracker_name_folded(tr, t->name) == folded && t->qtype == type &&
+           t->qclass == klass;
+}
+
+/* A truncated UDP answer from this server to this client at most
+ * lookup_window before ts, not retried yet: what a TCP attempt retries. */
+guint32
+tk_truncated_for(const dm_tracker *tr, guint32 client, guint32 server, dm_time ts)
+{
+    probe p;
+    memset(&p, 0, sizeof p);
+    p.client = client;
+    p.server = server;
+    guint32 u = tk_ix_find(tr, IX_TRUNCATED, &p);
+    if (!u)
+        return 0;
+    const dm_txn *t = TXN(tr, u);
+    const dm_txn_ext *e = dm_tracker_ext(tr, t);
+    if ((e && e->fallback_in) || dm_time_diff(ts, t->answer_ts) > tr->lookup_window ||
+        dm_time_diff(ts, t->answer_ts) < 0)
+        return 0;
+    return u;
+}
+
+void
+tk_link_fallback(dm_tracker *tr, guint32 udp, guint32 tcp)
+{
+    tk_ext(tr, TXN(tr, udp))->fallback_in = tcp;
+    tk_ext(tr, TXN(tr, tcp))->fallback_of = udp;
+}
+
+dm_txn *
+tk_attempt(dm_tracker *tr, guint32 id, guint32 item, dm_time ts)
+{
+    dm_txn *t = TXN(tr, id);
+    t->attempts++;
+    if (t->attempts == 1) {
+        t->first_item = item;
+        t->first_ts = t->last_ts = ts;
+    } else if (ts > t->last_ts) {
+        t->last_ts = ts;
+    }
+    t->last_item = item;
+    /* A new attempt reopens a transaction that had settled silent. */
+    if ((t->flags & DM_T_SETTLED) && !(t->flags & DM_T_ANSWERED))
+        t->flags &= (guint16)~(DM_T_SETTLED | DM_T_CUT);
+    arm(tr, t);
+    return t;
+}
+
+/* ---- the end ----------------------------------------------------------- */
+
+void
+dm_tracker_finish(dm_tracker *tr)
+{
+    if (tr->finished)
+        return;
+    /* Connection attempts still waiting become transactions (incomplete). */
+    tk_conn_flush(tr);
+    for (guint32 id = 1; id <= tr->txns->len; id++) {
+        dm_txn *t = TXN(tr, id);
+        if (t->flags & DM_T_SETTLED)
+            continue;
+        if (dm_txn_outcome(tr, t) == DM_OUTCOME_INCOMPLETE)
+            t->flags |= DM_T_CUT;
+        tk_settle(tr, t);
+    }
+    tr->finished = TRUE;
+    tk_notify(tr, DM_EV_FINISH, 0, tr->end);
+}
+
+gboolean
+dm_tracker_finished(const dm_tracker *tr)
+{
+    return tr->finished;
+}
+
+/* ---- outcome ----------------------------------------------------------- */
+
+dm_outcome
+dm_txn_outcome(const dm_tracker *tr, const dm_txn *t)
+{
+    if (t->flags & DM_T_ANSWERED) {
+        if ((t->flags & DM_T_TC) && !(t->flags & DM_T_RECORDS))
+            return DM_OUTCOME_TRUNCATED;
+        switch (t->rcode) {
+        case 0: return (t->flags & DM_T_RECORDS) ? DM_OUTCOME_ANSWERED : DM_OUTCOME_NODATA;
+        case 2: return DM_OUTCOME_SERVFAIL;
+        case 3: return DM_OUTCOME_NXDOMAIN;
+        case 5: return DM_OUTCOME_REFUSED;
+        default: return DM_OUTCOME_ERROR;
+        }
+    }
+    if (t->flags & (DM_T_ICMP_QUERY | DM_T_RESET))
+        return DM_OUTCOME_REJECTED;
+    if (t->flags & DM_T_WRONG_SOURCE)
+        return DM_OUTCOME_WRONG_SOURCE;
+    if (dm_time_diff(tr->end, t->last_ts) < tr->timeout)
+        return DM_OUTCOME_INCOMPLETE;
+    return DM_OUTCOME_UNANSWERED;
+}
+
+dm_outcome
+dm_txn_shown_outcome(const dm_tracker *tr, const dm_txn *t)
+{
+    if (tr->finished || (t->flags & DM_T_ANSWERED))
+        return dm_txn_outcome(tr, t);
+    return DM_OUTCOME_PENDING;
+}
+
+gboolean
+dm_txn_rtt(const dm_txn *t, dm_time *rtt)
+{
+    if (!(t->flags & DM_T_ANSWERED))
+        return FALSE;
+    *rtt = dm_time_diff(t->answer_ts, t->first_ts);
+    return TRUE;
+}
+
+guint32
+dm_txn_last_response(const dm_tracker *tr, const dm_txn *t)
+{
+    const dm_txn_ext *e = dm_tracker_ext(tr, t);
+    return (e && e->last_resp) ? e->last_resp : t->answer_item;
+}
+
+const dm_icmp *
+dm_txn_icmp_on_query(const dm_tracker *tr, const dm_txn *t)
+{
+    const dm_txn_ext *e = dm_tracker_ext(tr, t);
+    return (e && e->query_icmp) ? ICMP(tr, e->query_icmp) : NULL;
+}
+
+guint32
+dm_txn_last_frame(const dm_tracker *tr, const dm_txn *t)
+{
+    guint32 f = MAX(dm_tracker_item_frame(tr, t->last_item),
+                    dm_tracker_item_frame(tr, t->answer_item));
+    const dm_txn_ext *e = dm_tracker_ext(tr, t);
+    if (e) {
+        f = MAX(f, dm_tracker_item_frame(tr, e->last_resp));
+        f = MAX(f, dm_tracker_item_frame(tr, e->wrong_item));
+        f = MAX(f, dm_tracker_item_frame(tr, e->reset_item));
+        if (e->last_icmp)
+            f = MAX(f, dm_tracker_item_frame(tr, ICMP(tr, e->last_icmp)->item));
+    }
+    return f;
+}

@@ -1,0 +1,127 @@
+/* tracker_int.h — what the tracker's files share (not for other layers).
+ *
+ * The tracker is one object in four files, cut along its seams:
+ *   tracker.c       state, indexes, interning, items, time and settling,
+ *                   the end of the capture, outcomes
+ *   tracker_dns.c   DNS queries and responses (UDP and TCP)
+ *   tracker_tcp.c   TCP connections: SYNs, resets, connection attempts
+ *   tracker_icmp.c  ICMP errors: orient the quote, match it, record it
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DNSMON_TRACKER_INT_H
+#define DNSMON_TRACKER_INT_H
+
+#include <string.h>
+
+#include "dnsmon_hash.h"
+#include "dnsmon_heap.h"
+#include "dnsmon_tracker.h"
+
+
+/* Which fields of a transaction key an index. */
+typedef enum {
+    IX_QUESTION,    /* transport, client, cport, server, sport, id, question */
+    IX_KEY,         /* transport, client, cport, server, sport, id */
+    IX_FLOW,        /* transport, client, cport, server, sport */
+    IX_CLIENT_ID,   /* transport, client, cport, id (NAT, wrong source) */
+    IX_TRUNCATED,   /* client, server (truncated UDP answers) */
+    IX_CONN,        /* TCP connections: client, cport, server, sport */
+    IX_COUNT
+} ix_kind;
+
+/* A probe for any index: the fields that kind uses are compared. */
+typedef struct {
+    guint32 client, server, folded;
+    guint16 cport, sport, id, qtype, qclass;
+    guint8 transport;
+} probe;
+
+typedef struct {
+    dm_tracker *tr;
+    ix_kind kind;
+} ix_ctx;
+
+typedef enum { CONN_SYN_SENT, CONN_ESTABLISHED, CONN_CLOSED } conn_state;
+
+typedef struct {
+    guint32 client, server;
+    guint16 cport, sport;
+    guint32 txn;                /* its connection-attempt transaction, 0 if none (yet) */
+    GArray *syn_items;          /* guint32 item ids */
+    GArray *txns;               /* guint32: DNS transactions it carried */
+    dm_time first_syn, last_syn;
+    guint8 state;
+} dm_conn;
+
+/* What a dm_timer of tr->timers is about. */
+typedef enum { TIMER_TXN, TIMER_CONN } timer_kind;
+
+typedef struct {
+    dm_observer fn;
+    void *user;
+} observer;
+
+struct dm_tracker {
+    dm_config cfg;
+    dm_time timeout, window, slow, lookup_window, ws_retransmit_timer;
+    GArray *txns;               /* dm_txn; id = index + 1 */
+    GArray *exts;               /* dm_txn_ext */
+    GArray *items;              /* dm_item */
+    GArray *icmps;              /* dm_icmp */
+    GArray *notes;              /* dm_note */
+    GArray *conns;              /* dm_conn */
+    dm_intern *names;
+    GArray *folded;             /* guint32 per name id: its case-folded name id */
+    dm_intern *addrs;
+    dm_index ix[IX_COUNT];
+    ix_ctx ixc[IX_COUNT];
+    dm_heap timers;             /* time-outs of transactions and connections */
+    GArray *settled;            /* guint32 txn ids, settle order */
+    GArray *observers;
+    guint32 frame, frame_first_item;
+    gboolean have_frame;
+    dm_time end;
+    gboolean have_end, finished;
+};
+
+#define TXN(tr, id) (&g_array_index((tr)->txns, dm_txn, (id) - 1))
+#define ITEM(tr, id) (&g_array_index((tr)->items, dm_item, (id) - 1))
+#define ICMP(tr, id) (&g_array_index((tr)->icmps, dm_icmp, (id) - 1))
+#define CONN(tr, id) (&g_array_index((tr)->conns, dm_conn, (id) - 1))
+
+/* tracker.c */
+guint32 tk_txn_id(const dm_tracker *tr, const dm_txn *t);
+dm_txn_ext *tk_ext(dm_tracker *tr, dm_txn *t);
+guint32 tk_ix_find(const dm_tracker *tr, ix_kind kind, const probe *p);
+void tk_ix_put(dm_tracker *tr, ix_kind kind, guint32 id);
+void tk_notify(dm_tracker *tr, dm_event ev, guint32 txn, dm_time ts);
+guint32 tk_addr_id(dm_tracker *tr, const dm_addr *a);
+guint32 tk_addr_find(const dm_tracker *tr, const dm_addr *a);     /* 0: never seen */
+guint32 tk_name_id(dm_tracker *tr, const char *name);
+guint32 tk_name_find_folded(const dm_tracker *tr, const char *name);
+void tk_settle(dm_tracker *tr, dm_txn *t);
+void tk_changed(dm_tracker *tr, dm_txn *t);
+void tk_advance_time(dm_tracker *tr, dm_time ts);
+guint32 tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flags,
+                    guint32 ref);
+guint32 tk_note_add(dm_tracker *tr, const dm_flow *f, guint32 name, guint16 qtype, guint8 rcode);
+guint32 tk_txn_new(dm_tracker *tr, const probe *p, guint32 name, dm_time ts, guint flags);
+void tk_txn_index_dns(dm_tracker *tr, guint32 id);
+gboolean tk_same_question(const dm_tracker *tr, const dm_txn *t, guint32 folded, guint16 type,
+                          guint16 klass);
+guint32 tk_truncated_for(const dm_tracker *tr, guint32 client, guint32 server, dm_time ts);
+void tk_link_fallback(dm_tracker *tr, guint32 udp, guint32 tcp);
+dm_txn *tk_attempt(dm_tracker *tr, guint32 id, guint32 item, dm_time ts);
+
+/* tracker_tcp.c */
+guint32 tk_conn_find(const dm_tracker *tr, guint32 client, guint16 cport, guint32 server,
+                     guint16 sport);
+guint32 tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp);
+void tk_conn_expire(dm_tracker *tr, guint32 cid);
+void tk_conn_add_txn(dm_tracker *tr, guint32 cid, guint32 txn);
+/* At the end of the capture: connection attempts still waiting for an
+ * answer become transactions (incomplete, or unanswered once timed out). */
+void tk_conn_flush(dm_tracker *tr);
+
+#endif

@@ -1,0 +1,218 @@
+/* tracker_tcp.c — DNS over TCP connections (docs/design.md, "DNS over TCP
+ * connections"): a SYN to port 53 is a connection attempt; refused by a
+ * reset or an ICMP error, or left unanswered, it is a transaction of its
+ * own; a reset on an established connection rejects what still waits on it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "tracker_int.h"
+
+guint32
+tk_conn_find(const dm_tracker *tr, guint32 client, guint16 cport, guint32 server, guint16 sport)
+{
+    probe p;
+    memset(&p, 0, sizeof p);
+    p.transport = DM_TCP;
+    p.client = client;
+    p.cport = cport;
+    p.server = server;
+    p.sport = sport;
+    return tk_ix_find(tr, IX_CONN, &p);
+}
+
+/* The connection attempt becomes a transaction: it failed, or the capture
+ * ended while it waited, or (udp != 0) it retries that truncated answer. */
+guint32
+tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp)
+{
+    dm_conn *c = CONN(tr, cid);
+    if (c->txn)
+        return c->txn;
+    probe p;
+    memset(&p, 0, sizeof p);
+    p.transport = DM_TCP;
+    p.client = c->client;
+    p.server = c->server;
+    p.cport = c->cport;
+    p.sport = c->sport;
+    guint32 name = 0;
+    if (udp) {
+        const dm_txn *u = TXN(tr, udp);
+        name = u->name;
+        p.qtype = u->qtype;
+        p.qclass = u->qclass;
+    }
+    guint32 id = tk_txn_new(tr, &p, name, c->first_syn,
+                         DM_T_CONNECTION | (name ? 0 : DM_T_NO_QUESTION));
+    c = CONN(tr, cid);
+    c->txn = id;
+    dm_txn *t = TXN(tr, id);
+    for (guint i = 0; c->syn_items && i < c->syn_items->len; i++) {
+        guint32 it = g_array_index(c->syn_items, guint32, i);
+        ITEM(tr, it)->txn = id;
+        t = tk_attempt(tr, id, it, i == 0 ? c->first_syn : c->last_syn);
+    }
+    tk_ext(tr, t)->syns = t->attempts;
+    if (udp)
+        tk_link_fallback(tr, udp, id);
+    tk_ix_put(tr, IX_FLOW, id);
+    tk_notify(tr, DM_EV_NEW, id, c->first_syn);
+    return id;
+}
+
+/* A SYN waited timeout without SYN-ACK or reset: a silent connection attempt. */
+void
+tk_conn_expire(dm_tracker *tr, guint32 cid)
+{
+    dm_conn *c = CONN(tr, cid);
+    /* A later SYN armed a later time-out; a connection that carried DNS
+     * (its SYN-ACK may be missing from the capture) is no attempt. */
+    if (c->state != CONN_SYN_SENT || c->txn || (c->txns && c->txns->len) ||
+        dm_time_add(c->last_syn, tr->timeout) > tr->end)
+        return;
+    tk_conn_txn(tr, cid, 0);
+    /* Its attempts armed the transaction's time-out, already due: the
+     * loop in tk_advance_time() settles it. */
+}
+
+void
+tk_conn_add_txn(dm_tracker *tr, guint32 cid, guint32 txn)
+{
+    dm_conn *c = CONN(tr, cid);
+    if (!c->txns)
+        c->txns = g_array_new(FALSE, FALSE, sizeof(guint32));
+    g_array_append_val(c->txns, txn);
+}
+
+static void
+tcp_syn(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
+{
+    guint16 cport = s->flow.client_port, sport = s->flow.server_port;
+    guint32 cid = tk_conn_find(tr, client, cport, server, sport);
+    dm_conn *c = cid ? CONN(tr, cid) : NULL;
+    if (!c || c->state != CONN_SYN_SENT) {
+        dm_conn nc;
+        memset(&nc, 0, sizeof nc);
+        nc.client = client;
+        nc.server = server;
+        nc.cport = cport;
+        nc.sport = sport;
+        nc.state = CONN_SYN_SENT;
+        nc.first_syn = s->ts;
+        g_array_append_val(tr->conns, nc);
+        cid = tr->conns->len;
+        tk_ix_put(tr, IX_CONN, cid);
+        c = CONN(tr, cid);
+    }
+    if (s->ts > c->last_syn || !c->syn_items)
+        c->last_syn = s->ts;
+    if (!c->syn_items)
+        c->syn_items = g_array_new(FALSE, FALSE, sizeof(guint32));
+    guint32 n = c->syn_items->len + 1;
+    guint32 item = tk_item_add(tr, s->frame, DM_ROLE_QUERY, c->txn, DM_F_SYN |
+                            (n > 1 ? DM_F_RETRANSMISSION : 0), n);
+    c = CONN(tr, cid);
+    g_array_append_val(c->syn_items, item);
+    if (c->txn) {
+        dm_txn *t = tk_attempt(tr, c->txn, item, s->ts);
+        tk_ext(tr, t)->syns = n;
+        tk_notify(tr, DM_EV_ACTIVITY, c->txn, s->ts);
+        return;
+    }
+    /* A retry over TCP of a truncated answer is a transaction from its SYN:
+     * its lookup waits on it. */
+    guint32 udp = tk_truncated_for(tr, client, server, s->ts);
+    if (udp) {
+        tk_conn_txn(tr, cid, udp);
+        return;
+    }
+    dm_heap_push(&tr->timers, dm_time_add(c->last_syn, tr->timeout), cid, TIMER_CONN);
+}
+
+static guint32
+reset_open(dm_tracker *tr, guint32 id, guint32 item)
+{
+    dm_txn *t = TXN(tr, id);
+    if (t->flags & DM_T_ANSWERED)
+        return 0;
+    t->flags |= DM_T_RESET;
+    dm_txn_ext *e = tk_ext(tr, t);
+    if (!e->reset_item)
+        e->reset_item = item;
+    tk_changed(tr, t);
+    return id;
+}
+
+static void
+tcp_reset(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
+{
+    guint32 cid = tk_conn_find(tr, client, s->flow.client_port, server, s->flow.server_port);
+    dm_conn *c = cid ? CONN(tr, cid) : NULL;
+    guint32 item = 0;
+    if (c && c->state == CONN_SYN_SENT && (!c->txns || !c->txns->len)) {
+        /* Refused: the connection attempt is a transaction, rejected. */
+        guint32 id = tk_conn_txn(tr, cid, 0);
+        item = tk_item_add(tr, s->frame, DM_ROLE_RESET, id, 0, 0);
+        reset_open(tr, id, item);
+        tk_notify(tr, DM_EV_ACTIVITY, id, s->ts);
+        dm_txn *t = TXN(tr, id);
+        if (!(t->flags & DM_T_SETTLED))
+            tk_settle(tr, t);
+    } else if (c && c->txns) {
+        /* Reset mid-connection: whatever still waits on it is refused. */
+        for (guint i = c->txns->len; i-- > 0;) {
+            guint32 id = g_array_index(CONN(tr, cid)->txns, guint32, i);
+            if (TXN(tr, id)->flags & DM_T_ANSWERED)
+                continue;
+            if (!item)
+                item = tk_item_add(tr, s->frame, DM_ROLE_RESET, id, 0, 0);
+            reset_open(tr, id, item);
+            tk_notify(tr, DM_EV_ACTIVITY, id, s->ts);
+        }
+    } else if (!c) {
+        /* The connection began before the capture: its newest transaction. */
+        probe p;
+        memset(&p, 0, sizeof p);
+        p.transport = DM_TCP;
+        p.client = client;
+        p.server = server;
+        p.cport = s->flow.client_port;
+        p.sport = s->flow.server_port;
+        guint32 id = tk_ix_find(tr, IX_FLOW, &p);
+        if (id && !(TXN(tr, id)->flags & DM_T_ANSWERED)) {
+            item = tk_item_add(tr, s->frame, DM_ROLE_RESET, id, 0, 0);
+            reset_open(tr, id, item);
+            tk_notify(tr, DM_EV_ACTIVITY, id, s->ts);
+        }
+    }
+    if (c)
+        CONN(tr, cid)->state = CONN_CLOSED;
+}
+
+void
+dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s)
+{
+    tk_advance_time(tr, s->ts);
+    guint32 client = tk_addr_id(tr, &s->flow.client);
+    guint32 server = tk_addr_id(tr, &s->flow.server);
+    if (s->from_client && s->syn && !s->ack) {
+        tcp_syn(tr, s, client, server);
+    } else if (!s->from_client && s->syn && s->ack) {
+        guint32 cid = tk_conn_find(tr, client, s->flow.client_port, server, s->flow.server_port);
+        if (cid && CONN(tr, cid)->state == CONN_SYN_SENT)
+            CONN(tr, cid)->state = CONN_ESTABLISHED;
+    } else if (!s->from_client && s->rst) {
+        tcp_reset(tr, s, client, server);
+    }
+}
+
+void
+tk_conn_flush(dm_tracker *tr)
+{
+    for (guint32 c = 1; c <= tr->conns->len; c++) {
+        const dm_conn *cn = CONN(tr, c);
+        if (cn->state == CONN_SYN_SENT && !cn->txn && cn->syn_items &&
+            !(cn->txns && cn->txns->len))
+            tk_conn_txn(tr, c, 0);
+    }
+}

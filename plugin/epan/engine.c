@@ -1,0 +1,159 @@
+/* engine.c — the one owner of the engine; see dnsmon_engine.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+
+#include <epan/packet.h>
+#include <epan/plugin_if.h>
+#include <epan/tap.h>
+
+#include "dnsmon_engine.h"
+#include "dnsmon_extract.h"
+
+static dm_tracker *tracker;
+static dm_lookups *lookups;
+static dnsmon_settings settings;
+static gboolean have_settings;
+static guint generation;
+static void (*pass_over_hook)(gboolean redissected);
+
+/* ---- where the frames come from ----------------------------------------- */
+
+/* The window lends a post-dissector its capture file; tshark does not. */
+typedef struct {
+    gboolean read_done;         /* the file is read (not loading, not capturing) */
+    guint32 count;              /* frames in it */
+} read_state;
+
+static void *
+file_state_get(capture_file *cf, void *user)
+{
+    read_state *st = user;
+    st->read_done = cf->state == FILE_READ_DONE;
+    st->count = cf->count;
+    return st;
+}
+
+static gboolean
+in_window(read_state *st)
+{
+    st->read_done = FALSE;
+    st->count = 0;
+    return plugin_if_get_capture_file(file_state_get, st) != NULL;
+}
+
+/* ---- the end of a first pass -------------------------------------------- */
+
+static void
+finish(gboolean redissected)
+{
+    if (!tracker || dm_tracker_finished(tracker))
+        return;
+    dm_tracker_finish(tracker);
+    if (pass_over_hook)
+        pass_over_hook(redissected);
+}
+
+void
+dnsmon_engine_pass_over(void)
+{
+    finish(FALSE);
+}
+
+void
+dnsmon_engine_on_pass_over(void (*fn)(gboolean redissected))
+{
+    pass_over_hook = fn;
+}
+
+/* tshark's single pass calls no postseq routine: the statistics drawn at
+ * its end are its end. taps.c tells us before any dnsmon listener is drawn
+ * (each listener's drawer is drawn before the listener itself). Only in
+ * tshark: the window draws its statistics while a capture still runs, and
+ * ends its passes with postseq. */
+static gboolean forcing_draw;   /* the test hook below is drawing, not tshark's end */
+
+void
+dnsmon_engine_statistics_drawn(void)
+{
+    read_state st;
+    if (!forcing_draw && !in_window(&st))
+        finish(FALSE);
+}
+
+/* A test hook (DNSMON_DRAW_EVERY_FRAME=1, tshark only): every statistics
+ * listener is drawn before each frame of the first pass, as a window that
+ * is open all the time would; the verdicts must come out the same. */
+static gboolean draw_every_frame;
+
+static void
+draw_all_now(void)
+{
+    forcing_draw = TRUE;
+    draw_tap_listeners(TRUE);
+    forcing_draw = FALSE;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+void
+dnsmon_engine_close(void)
+{
+    /* DNSMON_MEMORY=1: what the engine held, for the benchmark (BENCHMARKS.md). */
+    if (tracker && g_getenv("DNSMON_MEMORY") && dm_tracker_txn_count(tracker))
+        fprintf(stderr, "dnsmon: %u transactions, %u items, %u lookups: tracker %zu B, lookups "
+                "%zu B, %.1f B per transaction\n", dm_tracker_txn_count(tracker),
+                dm_tracker_item_count(tracker), dm_lookups_count(lookups),
+                dm_tracker_bytes(tracker), dm_lookups_bytes(lookups),
+                (double)(dm_tracker_bytes(tracker) + dm_lookups_bytes(lookups)) /
+                    dm_tracker_txn_count(tracker));
+    dm_lookups_free(lookups);
+    lookups = NULL;
+    dm_tracker_free(tracker);
+    tracker = NULL;
+}
+
+void
+dnsmon_engine_open(const dnsmon_settings *s)
+{
+    dnsmon_engine_close();
+    settings = *s;
+    have_settings = TRUE;
+    tracker = dm_tracker_new(&settings.core);
+    lookups = dm_lookups_new(tracker, settings.core.lookup_window);
+    generation++;
+    draw_every_frame = g_strcmp0(g_getenv("DNSMON_DRAW_EVERY_FRAME"), "1") == 0;
+}
+
+void
+dnsmon_engine_frame(packet_info *pinfo)
+{
+    if (!tracker && have_settings)
+        dnsmon_engine_open(&settings);     /* a frame after the file was closed */
+    if (!tracker || PINFO_FD_VISITED(pinfo))
+        return;                 /* later passes only read */
+    read_state st;
+    gboolean window = in_window(&st);
+    if (!window && draw_every_frame && dm_tracker_item_count(tracker))
+        draw_all_now();
+    dnsmon_feed_frame(tracker, pinfo, settings.ignore_multicast);
+    /* A redissection in the window (a preference changed) dissects every
+     * frame of a file already read, and calls no postseq: its last frame
+     * ends it. */
+    if (window && st.read_done && st.count && pinfo->num >= st.count)
+        finish(TRUE);
+}
+
+dnsmon_view
+dnsmon_engine_view(void)
+{
+    dnsmon_view v = { tracker, lookups, generation };
+    return v;
+}
+
+gboolean
+dnsmon_engine_alive(guint gen)
+{
+    return tracker && gen == generation;
+}
