@@ -105,10 +105,12 @@ test_rcodes(void)
     }
     fx_clear(&f);
 
-    /* SPEC: failed = not answered, nodata, truncated or pending. */
+    /* docs/design.md: failed = not answered, nodata, truncated, referral,
+     * encrypted or pending. */
     for (int o = 0; o < DM_OUTCOME_COUNT; o++) {
         gboolean ok = o == DM_OUTCOME_ANSWERED || o == DM_OUTCOME_NODATA ||
-                      o == DM_OUTCOME_TRUNCATED || o == DM_OUTCOME_PENDING;
+                      o == DM_OUTCOME_TRUNCATED || o == DM_OUTCOME_PENDING ||
+                      o == DM_OUTCOME_REFERRAL || o == DM_OUTCOME_ENCRYPTED;
         g_assert_cmpint(dm_outcome_is_failure((dm_outcome)o), ==, !ok);
     }
     g_assert_cmpstr(dm_outcome_name(DM_OUTCOME_WRONG_SOURCE), ==, "wrong_source");

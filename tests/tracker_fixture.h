@@ -149,6 +149,7 @@ fx_msg(guint32 frame, double t, const dm_flow *fl, guint16 id, const char *name,
     m.q.name = name;
     m.q.type = type;
     m.q.klass = 1;
+    m.rd = TRUE;                /* a stub asks for recursion (RD=0: a resolver iterating) */
     return m;
 }
 

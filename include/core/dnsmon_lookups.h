@@ -5,7 +5,8 @@
  * address asking one question (name compared without case), from its first
  * transaction until a definitive answer (answered, nodata, nxdomain), with
  * every later transaction that starts at most lookup_window after the
- * lookup's latest event. A TCP fallback joins its truncated answer's lookup.
+ * lookup's latest event. A referral is a step, not an end. A TCP fallback
+ * joins its truncated answer's lookup.
  *
  * The layer sits above the tracker and learns everything through its
  * observer; the tracker knows nothing of lookups. Plain C with GLib.
@@ -31,6 +32,7 @@ typedef struct {
     guint16 open;               /* transactions not settled yet (saturating) */
     guint8 settled;
     guint8 final;               /* its outcome, computed once the capture ended */
+    guint8 troubled;            /* a failed or truncated transaction came before its answer */
 } dm_lookup;
 
 typedef struct dm_lookups dm_lookups;

@@ -21,6 +21,10 @@ gboolean dm_outcome_is_failure(dm_outcome o);
 /* Outcomes of a lookup. */
 const char *dm_lookup_outcome_name(dm_lookup_outcome o);
 
+/* Upstream causes: "upstream_failed", "upstream_answered", "none_seen". */
+const char *dm_upstream_cause_name(dm_upstream_cause c);
+const char *const *dm_upstream_cause_names(gsize *n);   /* from DM_UPSTREAM_FAILED on */
+
 /* ICMP: which errors dnsmon follows, their kinds and what each means. */
 gboolean dm_icmp_is_error(guint8 version, guint8 type);   /* not echo, not redirect */
 dm_icmp_kind dm_icmp_classify(guint8 version, guint8 type, guint8 code);

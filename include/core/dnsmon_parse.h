@@ -23,7 +23,7 @@ G_BEGIN_DECLS
 
 typedef struct {
     guint16 id;
-    gboolean qr, tc, aa;
+    gboolean qr, tc, aa, rd;
     guint8 opcode, rcode;
     guint16 qdcount, ancount, nscount, arcount;
     gboolean has_question;      /* the first question parsed */
@@ -33,11 +33,18 @@ typedef struct {
     gboolean has_ede;           /* Extended DNS Error, RFC 8914 */
     guint16 ede_code;
     char ede_text[DM_EDE_TEXT_MAX];
+    /* With want_records: */
+    gboolean ns_in_authority;   /* an NS record in the authority section (a referral) */
+    gboolean cname_only;        /* every answer record is a CNAME: a step to its target */
+    guint n_learned;            /* CNAME targets (answers), then NS names (authority) */
+    char learned[DM_LEARNED_MAX][DM_NAME_MAX];
 } dm_dns_parsed;
 
 /* Parses a DNS message (no TCP length prefix). FALSE when shorter than a
- * header. With want_ede, also walks the records for an OPT EDE option. */
-gboolean dm_parse_dns(const guint8 *p, gsize len, gboolean want_ede, dm_dns_parsed *out);
+ * header. With want_records, also walks its records: the OPT record's
+ * Extended DNS Error, NS records in the authority section, and the names
+ * it teaches (CNAME targets, nameserver names). */
+gboolean dm_parse_dns(const guint8 *p, gsize len, gboolean want_records, dm_dns_parsed *out);
 
 /* Reads one name at offset off of message p (following compression
  * pointers, safely) into out; returns the offset after it in the message,

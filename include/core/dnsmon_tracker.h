@@ -67,6 +67,19 @@ enum {
     DM_T_CUT          = 1u << 14    /* settled incomplete by dm_tracker_finish */
 };
 
+/* What a transaction's messages said beyond the RCODE (dm_txn.dns). */
+enum {
+    DM_D_RD           = 1u << 0,    /* its first query asked for recursion */
+    DM_D_AA           = 1u << 1,    /* the deciding response is authoritative */
+    DM_D_NS           = 1u << 2,    /* ... and has NS records in its authority section */
+    DM_D_LEARNED      = 1u << 3,    /* ... and taught names (CNAME targets, nameservers) */
+    DM_D_CNAME        = 1u << 4     /* ... whose answers are CNAMEs only: a step to their target */
+};
+
+/* Names a response teaches (CNAME targets, a referral's nameservers) that
+ * the tracker keeps per transaction. */
+#define DM_LEARNED_MAX 8
+
 /* One DNS message as the glue read it. */
 typedef struct {
     guint32 frame;
@@ -82,6 +95,12 @@ typedef struct {
     gboolean has_ede;           /* responses: Extended DNS Error (RFC 8914) */
     guint16 ede_code;
     const char *ede_text;       /* may be NULL */
+    gboolean rd;                /* queries: recursion desired */
+    gboolean aa;                /* responses: authoritative answer */
+    gboolean ns_in_authority;   /* responses: NS records in the authority section */
+    gboolean cname_only;        /* responses: every answer record is a CNAME */
+    guint n_learned;            /* responses: CNAME targets and nameserver names */
+    const char *learned[DM_LEARNED_MAX];
 } dm_dns_msg;
 
 /* One ICMP/ICMPv6 error and what its quote held. */
@@ -153,6 +172,7 @@ typedef struct {
     guint16 flags;              /* DM_T_* */
     guint8 rcode;               /* of the deciding response */
     guint8 transport;           /* dm_transport */
+    guint8 dns;                 /* DM_D_* */
 } dm_txn;
 
 /* What only some transactions need. */
@@ -169,6 +189,7 @@ typedef struct {
     guint32 last_resp;          /* latest response item, when not the deciding one */
     guint32 first_icmp, last_icmp;  /* its ICMP errors, a list through dm_icmp.next */
     guint32 query_icmp;         /* the first one quoting a query */
+    guint32 learned;            /* names the deciding response taught: see dm_txn_learned */
     char *ede_text;
 } dm_txn_ext;
 
@@ -245,6 +266,8 @@ const dm_note *dm_tracker_note(const dm_tracker *tr, guint32 id);
 const char *dm_tracker_name(const dm_tracker *tr, guint32 name);   /* NULL for 0 */
 /* The case-folded id of a name: equal for names equal under RFC 4343. */
 guint32 dm_tracker_name_folded(const dm_tracker *tr, guint32 name);
+/* How many addresses are interned (ids are 1..this). */
+guint32 dm_tracker_addr_count(const dm_tracker *tr);
 const dm_addr *dm_tracker_addr(const dm_tracker *tr, guint32 addr);
 /* The flow and question of a transaction as plain values. */
 void dm_txn_flow(const dm_tracker *tr, const dm_txn *t, dm_flow *f);
@@ -263,6 +286,9 @@ gboolean dm_txn_rtt(const dm_txn *t, dm_time *rtt);
 guint32 dm_txn_last_response(const dm_tracker *tr, const dm_txn *t);
 /* First ICMP error quoting one of its queries, or NULL. */
 const dm_icmp *dm_txn_icmp_on_query(const dm_tracker *tr, const dm_txn *t);
+/* The names its deciding response taught (CNAME targets, then a referral's
+ * nameservers): *names points at n interned name ids. */
+guint dm_txn_learned(const dm_tracker *tr, const dm_txn *t, const guint32 **names);
 /* The latest frame that is part of it (attempt, response, ICMP error,
  * reset), 0 if none is left (read filter). */
 guint32 dm_txn_last_frame(const dm_tracker *tr, const dm_txn *t);

@@ -98,6 +98,11 @@ typedef enum {
     DM_OUTCOME_WRONG_SOURCE,
     DM_OUTCOME_INCOMPLETE,
     DM_OUTCOME_UNANSWERED,
+    /* Later additions keep the numbers above (the log's consumers store them). */
+    DM_OUTCOME_REFERRAL,        /* a delegation: a resolver's normal step */
+    DM_OUTCOME_LAME,            /* not authoritative for what it was delegated */
+    DM_OUTCOME_ENCRYPTED,       /* encrypted DNS that worked, unread (no keys) */
+    DM_OUTCOME_TLS_FAILED,      /* encrypted DNS whose handshake failed */
     DM_OUTCOME_COUNT
 } dm_outcome;
 
@@ -129,6 +134,15 @@ typedef enum {
     DM_LOOKUP_INCOMPLETE,       /* none definitive, one still incomplete */
     DM_LOOKUP_COUNT
 } dm_lookup_outcome;
+
+/* Why a resolver's transaction failed (docs/design.md, "Resolvers"). */
+typedef enum {
+    DM_UPSTREAM_NONE = 0,       /* not a failed transaction of a resolver seen asking upstream */
+    DM_UPSTREAM_FAILED,         /* everything it asked below failed */
+    DM_UPSTREAM_ANSWERED,       /* something below answered: the resolver failed by itself */
+    DM_UPSTREAM_NONE_SEEN,      /* it asks upstream, but nothing related then: its cache */
+    DM_UPSTREAM_COUNT
+} dm_upstream_cause;
 
 G_END_DECLS
 

@@ -231,6 +231,17 @@ definitive(dm_outcome o)
     return o == DM_OUTCOME_ANSWERED || o == DM_OUTCOME_NODATA || o == DM_OUTCOME_NXDOMAIN;
 }
 
+/* Did anything but referrals come before txn in its lookup? Walked once,
+ * when the lookup gets its answer (each transaction is walked once then). */
+static gboolean
+troubled_before(const dm_lookups *ls, const dm_lookup *l, guint32 txn)
+{
+    for (guint32 t = l->first_txn; t && t != txn; t = U32(ls->next, t))
+        if (dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, t)) != DM_OUTCOME_REFERRAL)
+            return TRUE;
+    return FALSE;
+}
+
 static void
 on_decided(dm_lookups *ls, guint32 txn)
 {
@@ -240,9 +251,20 @@ on_decided(dm_lookups *ls, guint32 txn)
     dm_lookup *l = LOOKUP(ls, id);
     if (l->definitive || !definitive(dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, txn))))
         return;
-    /* The first definitive answer ends the lookup and fixes its outcome. */
+    /* The first definitive answer ends the lookup and fixes its outcome:
+     * resolved after referrals only, recovered after anything else. */
     l->definitive = txn;
+    l->troubled = troubled_before(ls, l, txn);
     settle(ls, id);
+}
+
+/* No definitive answer, but its last transaction is a referral: a
+ * minimising resolver's NS query at a zone cut ends there (resolved). */
+static gboolean
+ends_on_referral(const dm_lookups *ls, const dm_lookup *l)
+{
+    return l->last_txn &&
+           dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, l->last_txn)) == DM_OUTCOME_REFERRAL;
 }
 
 static void
@@ -282,6 +304,12 @@ on_finish(dm_lookups *ls)
         guint32 id = U32(ls->of_txn, txn);
         if (id && dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, txn)) == DM_OUTCOME_INCOMPLETE)
             LOOKUP(ls, id)->final = DM_LOOKUP_INCOMPLETE;
+    }
+    for (guint32 id = 1; id <= ls->lookups->len; id++) {
+        dm_lookup *l = LOOKUP(ls, id);
+        if (!l->definitive && l->final == DM_LOOKUP_FAILED && ends_on_referral(ls, l))
+            l->final = troubled_before(ls, l, l->last_txn) ? DM_LOOKUP_RECOVERED
+                                                           : DM_LOOKUP_RESOLVED;
     }
     for (guint32 id = 1; id <= ls->lookups->len; id++)
         if (!LOOKUP(ls, id)->settled)
@@ -369,10 +397,13 @@ dm_lookup_outcome
 dm_lookup_outcome_of(const dm_lookups *ls, const dm_lookup *l)
 {
     if (l->definitive)
-        return l->definitive == l->first_txn ? DM_LOOKUP_RESOLVED : DM_LOOKUP_RECOVERED;
+        return l->troubled ? DM_LOOKUP_RECOVERED : DM_LOOKUP_RESOLVED;
     if (ls->finished)
         return (dm_lookup_outcome)l->final;
-    /* As of now (a single pass drawing its statistics at the end). */
+    /* As of now: a settled lookup (nothing open, lookup_window passed) has
+     * nothing incomplete; it failed, or ended on a referral. */
+    if (ends_on_referral(ls, l))
+        return troubled_before(ls, l, l->last_txn) ? DM_LOOKUP_RECOVERED : DM_LOOKUP_RESOLVED;
     for (guint32 t = l->first_txn; t; t = U32(ls->next, t))
         if (dm_txn_outcome(ls->tr, dm_tracker_txn(ls->tr, t)) == DM_OUTCOME_INCOMPLETE)
             return DM_LOOKUP_INCOMPLETE;

@@ -27,6 +27,10 @@ static const struct {
     [DM_OUTCOME_WRONG_SOURCE] = { "wrong_source", "answered from the wrong address" },
     [DM_OUTCOME_INCOMPLETE] = { "incomplete", "incomplete (capture ended first)" },
     [DM_OUTCOME_UNANSWERED] = { "unanswered", "unanswered" },
+    [DM_OUTCOME_REFERRAL] = { "referral", "referral (a delegation to other servers)" },
+    [DM_OUTCOME_LAME] = { "lame", "lame (not authoritative for the zone it was delegated)" },
+    [DM_OUTCOME_ENCRYPTED] = { "encrypted", "encrypted (data flowed; no keys to read it)" },
+    [DM_OUTCOME_TLS_FAILED] = { "tls_failed", "TLS failed (handshake alert or closed early)" },
 };
 
 const char *
@@ -76,7 +80,28 @@ gboolean
 dm_outcome_is_failure(dm_outcome o)
 {
     return o != DM_OUTCOME_ANSWERED && o != DM_OUTCOME_NODATA && o != DM_OUTCOME_TRUNCATED &&
-           o != DM_OUTCOME_PENDING;
+           o != DM_OUTCOME_REFERRAL && o != DM_OUTCOME_ENCRYPTED && o != DM_OUTCOME_PENDING &&
+           o < DM_OUTCOME_COUNT;
+}
+
+static const char *const upstream_causes[DM_UPSTREAM_COUNT] = {
+    [DM_UPSTREAM_NONE] = "-",
+    [DM_UPSTREAM_FAILED] = "upstream_failed",
+    [DM_UPSTREAM_ANSWERED] = "upstream_answered",
+    [DM_UPSTREAM_NONE_SEEN] = "none_seen",
+};
+
+const char *
+dm_upstream_cause_name(dm_upstream_cause c)
+{
+    return c < DM_UPSTREAM_COUNT ? upstream_causes[c] : "?";
+}
+
+const char *const *
+dm_upstream_cause_names(gsize *n)
+{
+    *n = DM_UPSTREAM_COUNT - 1;
+    return upstream_causes + 1;
 }
 
 const char *

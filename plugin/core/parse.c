@@ -71,7 +71,7 @@ dm_parse_name(const guint8 *p, gsize len, gsize off, char *out, gsize out_len)
     return after ? after : off;
 }
 
-/* ---- records, for the EDE option -------------------------------------- */
+/* ---- records ----------------------------------------------------------- */
 
 static void
 copy_text(char *dst, gsize dst_len, const guint8 *src, gsize n)
@@ -83,10 +83,41 @@ copy_text(char *dst, gsize dst_len, const guint8 *src, gsize n)
 }
 
 static void
-find_ede(const guint8 *p, gsize len, gsize off, guint records, dm_dns_parsed *out)
+find_ede(const guint8 *p, gsize rdata, guint16 rdlen, dm_dns_parsed *out)
+{
+    for (gsize o = rdata; o + 4 <= rdata + rdlen;) {
+        guint16 code = get16(p + o), olen = get16(p + o + 2);
+        if (o + 4 + olen > rdata + (gsize)rdlen)
+            break;
+        if (code == 15 && olen >= 2 && !out->has_ede) {
+            out->has_ede = TRUE;
+            out->ede_code = get16(p + o + 4);
+            copy_text(out->ede_text, sizeof out->ede_text, p + o + 6, olen - 2u);
+            return;
+        }
+        o += 4u + olen;
+    }
+}
+
+/* A name in rdata a resolver goes on with: a CNAME target, a nameserver. */
+static void
+learn(const guint8 *p, gsize len, gsize rdata, dm_dns_parsed *out)
+{
+    if (out->n_learned < DM_LEARNED_MAX &&
+        dm_parse_name(p, len, rdata, out->learned[out->n_learned], DM_NAME_MAX))
+        out->n_learned++;
+}
+
+/* Every record after the questions: answers, authority, additional. */
+static void
+walk_records(const guint8 *p, gsize len, gsize off, dm_dns_parsed *out)
 {
     char skip[DM_NAME_MAX];
+    guint an = out->ancount, ns = out->nscount, cnames = 0;
+    guint records = an + ns + out->arcount;
     for (guint r = 0; r < records; r++) {
+        if (r == an)
+            out->cname_only = an && cnames == an;
         off = dm_parse_name(p, len, off, skip, sizeof skip);
         if (!off || off + 10 > len)
             return;
@@ -95,29 +126,28 @@ find_ede(const guint8 *p, gsize len, gsize off, guint records, dm_dns_parsed *ou
         gsize rdata = off + 10;
         if (rdata + rdlen > len)
             return;
-        if (type == 41) {
-            for (gsize o = rdata; o + 4 <= rdata + rdlen;) {
-                guint16 code = get16(p + o), olen = get16(p + o + 2);
-                if (o + 4 + olen > rdata + rdlen)
-                    break;
-                if (code == 15 && olen >= 2) {
-                    out->has_ede = TRUE;
-                    out->ede_code = get16(p + o + 4);
-                    copy_text(out->ede_text, sizeof out->ede_text, p + o + 6, olen - 2u);
-                    return;
-                }
-                o += 4u + olen;
-            }
+        if (r < an && type == 5) {
+            cnames++;
+            learn(p, len, rdata, out);
         }
+        else if (r >= an && r < an + ns && type == 2) {
+            out->ns_in_authority = TRUE;
+            learn(p, len, rdata, out);
+        } else if (type == 41)
+            find_ede(p, rdata, rdlen, out);
         off = rdata + rdlen;
     }
+    if (records == an)
+        out->cname_only = an && cnames == an;
 }
 
 gboolean
-dm_parse_dns(const guint8 *p, gsize len, gboolean want_ede, dm_dns_parsed *out)
+dm_parse_dns(const guint8 *p, gsize len, gboolean want_records, dm_dns_parsed *out)
 {
-    /* Field by field: the two text buffers are large and need only a NUL. */
+    /* Field by field: the text buffers are large and need only a NUL. */
     out->has_question = out->bad_question = out->has_ede = FALSE;
+    out->ns_in_authority = out->cname_only = FALSE;
+    out->n_learned = 0;
     out->name[0] = out->ede_text[0] = '\0';
     out->qtype = out->qclass = out->ede_code = 0;
     if (len < 12)
@@ -127,6 +157,7 @@ dm_parse_dns(const guint8 *p, gsize len, gboolean want_ede, dm_dns_parsed *out)
     out->opcode = (p[2] >> 3) & 0x0f;
     out->aa = (p[2] & 0x04) != 0;
     out->tc = (p[2] & 0x02) != 0;
+    out->rd = (p[2] & 0x01) != 0;
     out->rcode = p[3] & 0x0f;
     out->qdcount = get16(p + 4);
     out->ancount = get16(p + 6);
@@ -144,8 +175,8 @@ dm_parse_dns(const guint8 *p, gsize len, gboolean want_ede, dm_dns_parsed *out)
     out->qtype = get16(p + off);
     out->qclass = get16(p + off + 2);
     off += 4;
-    if (want_ede && out->arcount) {
-        /* Skip any further questions, then every record up to the OPT. */
+    if (want_records && (out->ancount || out->nscount || out->arcount)) {
+        /* Skip any further questions, then walk the records. */
         char skip[DM_NAME_MAX];
         for (guint q = 1; q < out->qdcount; q++) {
             off = dm_parse_name(p, len, off, skip, sizeof skip);
@@ -153,7 +184,7 @@ dm_parse_dns(const guint8 *p, gsize len, gboolean want_ede, dm_dns_parsed *out)
                 return TRUE;
             off += 4;
         }
-        find_ede(p, len, off, (guint)out->ancount + out->nscount + out->arcount, out);
+        walk_records(p, len, off, out);
     }
     return TRUE;
 }

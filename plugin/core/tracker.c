@@ -201,6 +201,9 @@ dm_tracker_new(const dm_config *cfg)
     }
     dm_heap_init(&tr->timers);
     tr->settled = g_array_new(FALSE, FALSE, sizeof(guint32));
+    tr->learned = g_array_new(FALSE, FALSE, sizeof(guint32));
+    guint32 none = 0;
+    g_array_append_val(tr->learned, none);     /* offset 0: none */
     tr->observers = g_array_new(FALSE, FALSE, sizeof(observer));
     return tr;
 }
@@ -232,6 +235,7 @@ dm_tracker_free(dm_tracker *tr)
     dm_intern_free(tr->addrs);
     dm_heap_clear(&tr->timers);
     g_array_free(tr->settled, TRUE);
+    g_array_free(tr->learned, TRUE);
     g_array_free(tr->observers, TRUE);
     g_free(tr);
 }
@@ -267,6 +271,7 @@ dm_tracker_bytes(const dm_tracker *tr)
     n += tr->notes->len * sizeof(dm_note) + tr->conns->len * sizeof(dm_conn);
     n += tr->folded->len * sizeof(guint32);
     n += dm_heap_bytes(&tr->timers) + tr->settled->len * sizeof(guint32);
+    n += tr->learned->len * sizeof(guint32);
     n += dm_intern_bytes_used(tr->names) + dm_intern_bytes_used(tr->addrs);
     for (int k = 0; k < IX_COUNT; k++)
         n += dm_index_bytes(&tr->ix[k]);
@@ -337,6 +342,12 @@ const char *
 dm_tracker_name(const dm_tracker *tr, guint32 name)
 {
     return dm_intern_get(tr->names, name, NULL);
+}
+
+guint32
+dm_tracker_addr_count(const dm_tracker *tr)
+{
+    return dm_intern_count(tr->addrs);
 }
 
 guint32
@@ -673,7 +684,15 @@ dm_txn_outcome(const dm_tracker *tr, const dm_txn *t)
         if ((t->flags & DM_T_TC) && !(t->flags & DM_T_RECORDS))
             return DM_OUTCOME_TRUNCATED;
         switch (t->rcode) {
-        case 0: return (t->flags & DM_T_RECORDS) ? DM_OUTCOME_ANSWERED : DM_OUTCOME_NODATA;
+        case 0:
+            if (t->flags & DM_T_RECORDS)
+                return DM_OUTCOME_ANSWERED;
+            /* No answers: a delegation, a lame server, or no data. */
+            if (!(t->dns & DM_D_AA) && (t->dns & DM_D_NS))
+                return DM_OUTCOME_REFERRAL;
+            if (!(t->dns & (DM_D_AA | DM_D_NS | DM_D_RD)))
+                return DM_OUTCOME_LAME;
+            return DM_OUTCOME_NODATA;
         case 2: return DM_OUTCOME_SERVFAIL;
         case 3: return DM_OUTCOME_NXDOMAIN;
         case 5: return DM_OUTCOME_REFUSED;
@@ -734,4 +753,13 @@ dm_txn_last_frame(const dm_tracker *tr, const dm_txn *t)
             f = MAX(f, dm_tracker_item_frame(tr, ICMP(tr, e->last_icmp)->item));
     }
     return f;
+}
+
+guint
+dm_txn_learned(const dm_tracker *tr, const dm_txn *t, const guint32 **names)
+{
+    const dm_txn_ext *e = dm_tracker_ext(tr, t);
+    guint32 at = e ? e->learned : 0;
+    *names = &g_array_index(tr->learned, guint32, at) + 1;
+    return g_array_index(tr->learned, guint32, at);
 }

@@ -81,6 +81,8 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
         flags |= DM_F_WS_SAID;     /* Wireshark's DNS dissector says it already */
     guint32 item = tk_item_add(tr, m->frame, DM_ROLE_QUERY, id, flags, TXN(tr, id)->attempts + 1);
     dm_txn *t = tk_attempt(tr, id, item, m->ts);
+    if (t->attempts == 1 && m->rd)
+        t->dns |= DM_D_RD;
     if (t->transport == DM_TCP && (t->flags & DM_T_MULTI) == 0 && (t->qtype == 252 || t->qtype == 251))
         t->flags |= DM_T_MULTI;
     if (cid && !(flags & DM_F_RETRANSMISSION)) {
@@ -101,6 +103,27 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
 }
 
 /* ---- responses --------------------------------------------------------- */
+
+/* Keeps the names a deciding response taught (for a resolver's upstream
+ * side: the CNAME target it asks next, the nameservers it looks up). */
+static void
+learn(dm_tracker *tr, dm_txn *t, const dm_dns_msg *m)
+{
+    guint n = MIN(m->n_learned, DM_LEARNED_MAX);
+    guint32 names[DM_LEARNED_MAX], count = 0;
+    for (guint i = 0; i < n; i++)
+        if (m->learned[i])
+            names[count++] = tk_name_id(tr, m->learned[i]);
+    if (!count)
+        return;
+    guint32 id = tk_txn_id(tr, t);
+    guint32 at = tr->learned->len;
+    g_array_append_val(tr->learned, count);
+    g_array_append_vals(tr->learned, names, count);
+    t = TXN(tr, id);
+    tk_ext(tr, t)->learned = at;
+    t->dns |= DM_D_LEARNED;
+}
 
 /* A response matching no transaction by key: from the wrong address or
  * port, if the client asked exactly this and has no answer yet. */
@@ -191,6 +214,11 @@ dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
             t->flags |= DM_T_RECORDS;
         if (m->tc)
             t->flags |= DM_T_TC;
+        t->dns = (guint8)((t->dns & DM_D_RD) | (m->aa ? DM_D_AA : 0) |
+                          (m->ns_in_authority ? DM_D_NS : 0) |
+                          (m->cname_only ? DM_D_CNAME : 0));
+        if (m->n_learned)
+            learn(tr, t, m);
         dm_time rtt = dm_time_diff(m->ts, t->first_ts);
         if (rtt > tr->timeout)
             t->flags |= DM_T_LATE;

@@ -78,6 +78,7 @@ struct dm_tracker {
     ix_ctx ixc[IX_COUNT];
     dm_heap timers;             /* time-outs of transactions and connections */
     GArray *settled;            /* guint32 txn ids, settle order */
+    GArray *learned;            /* guint32: a count, then that many name ids (dm_txn_learned) */
     GArray *observers;
     guint32 frame, frame_first_item;
     gboolean have_frame;

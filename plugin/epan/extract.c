@@ -196,6 +196,7 @@ feed_dns(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, dm_tran
         m.q.klass = d.qclass;
     }
     m.bad_question = d.bad_question;
+    m.rd = d.rd;
     m.flow.transport = transport;
     guint16 sport = (guint16)pinfo->srcport, dport = (guint16)pinfo->destport;
     if (d.qr) {
@@ -209,6 +210,12 @@ feed_dns(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, dm_tran
         m.has_ede = d.has_ede;
         m.ede_code = d.ede_code;
         m.ede_text = d.ede_text;
+        m.aa = d.aa;
+        m.ns_in_authority = d.ns_in_authority;
+        m.cname_only = d.cname_only;
+        m.n_learned = d.n_learned;
+        for (guint i = 0; i < d.n_learned; i++)
+            m.learned[i] = d.learned[i];
         dm_tracker_response(tr, &m);
     } else {
         m.flow.client = *src;
