@@ -146,14 +146,18 @@ def one(item, key, default=None):
     return v[0] if v else default
 
 
-def parse_expectations(readme=None):
+def parse_expectations(readme=None, descriptive=None):
     """captures/README.md: one table per capture under '### <file>'.
     Returns {file: {"rows": [dict], "unmatched": [frames], "ignored": [frames],
-    "no_subtree": [frames]}}: every "Ignored (...)" line adds to "ignored"."""
+    "no_subtree": [frames]}}: every "Ignored (...)" line adds to "ignored".
+    Only a table whose first column is `txn` is an outcome table. A section that has tables
+    but no outcome table only describes its capture (the encrypted DNS captures, for now): it
+    is left out, and its file name is added to the set `descriptive` when one is given."""
     readme = readme or os.path.join(CAPTURES, "README.md")
     out = {}
     current = None
     header = None
+    in_table = False
     with open(readme, encoding="utf-8") as fh:
         for raw in fh:
             line = raw.strip()
@@ -161,27 +165,44 @@ def parse_expectations(readme=None):
                 name = line[4:].strip().strip("`")
                 if name.endswith((".pcap", ".pcapng")):
                     current = out.setdefault(name, {"rows": [], "unmatched": [], "ignored": [],
-                                                    "no_subtree": []})
+                                                    "no_subtree": [], "outcome_table": False,
+                                                    "other_table": False})
                     header = None
                 else:
                     current = None
+                in_table = False
                 continue
             if current is None:
                 continue
             if line.startswith("|"):
                 cells = [c.strip() for c in line.strip("|").split("|")]
-                if header is None:
+                if not in_table:
+                    in_table = True
                     header = [c.lower() for c in cells]
+                    if header[0] == "txn":
+                        current["outcome_table"] = True
+                    else:
+                        current["other_table"] = True
                 elif set(line) <= set("|-: "):
                     continue
-                else:
+                elif header[0] == "txn":
                     current["rows"].append(dict(zip(header, cells)))
-            elif line.lower().startswith("unmatched:"):
+                continue
+            in_table = False
+            if line.lower().startswith("unmatched:"):
                 current["unmatched"] = frames_of(line.split(":", 1)[1])
             elif line.lower().startswith("ignored"):
                 current["ignored"] += frames_of(line.split(":", 1)[1])
             elif line.lower().startswith("no dnsmon subtree:"):
                 current["no_subtree"] += frames_of(line.split(":", 1)[1])
+    for name in list(out):
+        exp = out[name]
+        if exp.pop("other_table") and not exp["outcome_table"]:
+            del out[name]
+            if descriptive is not None:
+                descriptive.add(name)
+        else:
+            exp.pop("outcome_table")
     return out
 
 
