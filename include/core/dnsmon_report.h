@@ -1,4 +1,4 @@
-/* dnsmon_report.h — the incident report (SPEC.md "Statistics"): plain
+/* dnsmon_report.h — the incident report (docs/design.md, "Statistics"): plain
  * words. First what the users felt (lookups that failed for good, lookups
  * that recovered and at what delay), then one finding per affected server,
  * most affected first, then a line on healthy traffic. Plain C with GLib,
@@ -10,12 +10,14 @@
 #define DNSMON_REPORT_H
 
 #include "dnsmon_ledger.h"
+#include "dnsmon_upstream.h"
 
 G_BEGIN_DECLS
 
 /* Writes the report on the transactions a listener saw (all of them when
  * seen is NULL), with outcomes as of the tracker's end time. */
-void dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen,
+void dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+                     const dm_ledger *seen,
                      GString *out);
 
 /* "1-6", "1-3,7,9-10": sorted frame numbers, runs folded; at most max_runs

@@ -1,4 +1,4 @@
-/* dnsmon_txlog.h — the transaction log (SPEC.md "Statistics", -z dnsmon,log):
+/* dnsmon_txlog.h — the transaction log (docs/design.md, "Statistics", -z dnsmon,log):
  * one JSON object per line per transaction, final, for log stores
  * (ClickHouse JSONEachRow, Elasticsearch/OpenSearch bulk, jq). Plain C.
  *
@@ -14,11 +14,13 @@
 #include <stdio.h>
 
 #include "dnsmon_ledger.h"
+#include "dnsmon_upstream.h"
 
 G_BEGIN_DECLS
 
 /* Writes a line for each transaction a listener saw (all when seen is NULL). */
-void dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen, FILE *out);
+void dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+                    const dm_ledger *seen, FILE *out);
 /* Appends s as a JSON string literal (quotes included). */
 void dm_json_string(GString *out, const char *s);
 

@@ -25,6 +25,7 @@
 
 #include "dnsmon_lookups.h"
 #include "dnsmon_tracker.h"
+#include "dnsmon_upstream.h"
 
 /* What the engine reads the frames with (the preferences). */
 typedef struct {
@@ -36,6 +37,7 @@ typedef struct {
 typedef struct {
     const dm_tracker *tr;       /* NULL between files */
     const dm_lookups *ls;
+    const dm_upstream *up;
     guint generation;           /* 1, 2, ...: one per engine opened */
 } dnsmon_view;
 

@@ -8,12 +8,11 @@
 
 #include <epan/packet.h>
 
-#include "dnsmon_lookups.h"
-#include "dnsmon_tracker.h"
+#include "dnsmon_engine.h"
 
 /* The hf, ett and ei arrays (from proto_register_dnsmon). */
 void dnsmon_render_register(int proto);
-void dnsmon_render_frame(const dm_tracker *tr, const dm_lookups *ls, tvbuff_t *tvb,
-                         packet_info *pinfo, proto_tree *tree);
+void dnsmon_render_frame(const dnsmon_view *v, tvbuff_t *tvb, packet_info *pinfo,
+                         proto_tree *tree);
 
 #endif

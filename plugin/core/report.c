@@ -593,7 +593,8 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
 /* ---- the report -------------------------------------------------------- */
 
 void
-dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen, GString *out)
+dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+                     const dm_ledger *seen, GString *out)
 {
     GHashTable *by_server = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     GPtrArray *order = g_ptr_array_new_with_free_func(finding_free);

@@ -268,7 +268,8 @@ write_txn(GString *o, const dm_tracker *tr, const dm_lookups *ls, const by_txn *
 }
 
 void
-dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen, FILE *out)
+dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+                    const dm_ledger *seen, FILE *out)
 {
     by_txn g;
     group_items(tr, &g);

@@ -13,6 +13,7 @@
 
 static dm_tracker *tracker;
 static dm_lookups *lookups;
+static dm_upstream *upstream;
 static dnsmon_settings settings;
 static gboolean have_settings;
 static guint generation;
@@ -108,6 +109,8 @@ dnsmon_engine_close(void)
                 dm_tracker_bytes(tracker), dm_lookups_bytes(lookups),
                 (double)(dm_tracker_bytes(tracker) + dm_lookups_bytes(lookups)) /
                     dm_tracker_txn_count(tracker));
+    dm_upstream_free(upstream);
+    upstream = NULL;
     dm_lookups_free(lookups);
     lookups = NULL;
     dm_tracker_free(tracker);
@@ -122,6 +125,7 @@ dnsmon_engine_open(const dnsmon_settings *s)
     have_settings = TRUE;
     tracker = dm_tracker_new(&settings.core);
     lookups = dm_lookups_new(tracker, settings.core.lookup_window);
+    upstream = dm_upstream_new(tracker);
     generation++;
     draw_every_frame = g_strcmp0(g_getenv("DNSMON_DRAW_EVERY_FRAME"), "1") == 0;
 }
@@ -148,7 +152,7 @@ dnsmon_engine_frame(packet_info *pinfo)
 dnsmon_view
 dnsmon_engine_view(void)
 {
-    dnsmon_view v = { tracker, lookups, generation };
+    dnsmon_view v = { tracker, lookups, upstream, generation };
     return v;
 }
 

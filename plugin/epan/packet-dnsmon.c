@@ -64,8 +64,8 @@ dissect_dnsmon(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _
 {
     dnsmon_engine_frame(pinfo);
     dnsmon_view v = dnsmon_engine_view();
-    if (!nobody_looks(pinfo, tree))
-        dnsmon_render_frame(v.tr, v.ls, tvb, pinfo, tree);
+    if (v.tr && !nobody_looks(pinfo, tree))
+        dnsmon_render_frame(&v, tvb, pinfo, tree);
     dnsmon_taps_queue(&v, pinfo);
     return 0;
 }

@@ -336,6 +336,7 @@ dnsmon_render_register(int proto)
 typedef struct {
     const dm_tracker *tr;
     const dm_lookups *ls;
+    const dm_upstream *up;
     packet_info *pinfo;
     tvbuff_t *tvb;
     proto_tree *tree;           /* the dnsmon subtree, NULL without a tree */
@@ -894,15 +895,15 @@ hidden(const ctx *c, const dm_item *it, const dm_txn *t)
 }
 
 void
-dnsmon_render_frame(const dm_tracker *tr, const dm_lookups *ls, tvbuff_t *tvb,
-                    packet_info *pinfo, proto_tree *tree)
+dnsmon_render_frame(const dnsmon_view *v, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
+    const dm_tracker *tr = v->tr;
     guint32 first, noted[MAX_LINKS];
     guint n_noted = 0;
     guint n = dm_tracker_frame_items(tr, pinfo->num, &first);
     for (guint i = 0; i < n; i++) {
         const dm_item *it = dm_tracker_item(tr, first + i);
-        ctx c = { tr, ls, pinfo, tvb, NULL, dm_tracker_finished(tr), noted, &n_noted };
+        ctx c = { tr, v->ls, v->up, pinfo, tvb, NULL, dm_tracker_finished(tr), noted, &n_noted };
         const dm_txn *t = dm_tracker_txn(tr, it->txn);
         if (hidden(&c, it, t))
             continue;

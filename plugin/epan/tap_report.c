@@ -19,7 +19,7 @@ typedef struct {
     dm_ledger *seen;
     dnsmon_source src;
     dnsmon_drawer *drawer;      /* catches up just before it is drawn */
-    void (*write)(const dm_tracker *, const dm_lookups *, const dm_ledger *);
+    void (*write)(const dnsmon_view *, const dm_ledger *);
 } text_tap;
 
 static const dm_ledger_fns no_fns = { NULL, NULL };
@@ -59,11 +59,11 @@ text_reset(void *tapdata)
 }
 
 static void
-write_report(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen)
+write_report(const dnsmon_view *v, const dm_ledger *seen)
 {
     GString *out = g_string_new(NULL);
-    if (tr)
-        dm_report_write(tr, ls, seen, out);
+    if (v)
+        dm_report_write(v->tr, v->ls, v->up, seen, out);
     else
         /* The Wireshark GUI draws -z listeners only after closing the capture. */
         g_string_append(out, "dnsmon incident report\nNo capture to report on (in Wireshark: "
@@ -73,10 +73,10 @@ write_report(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen)
 }
 
 static void
-write_log(const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen)
+write_log(const dnsmon_view *v, const dm_ledger *seen)
 {
-    if (tr)
-        dm_txlog_write(tr, ls, seen, stdout);
+    if (v)
+        dm_txlog_write(v->tr, v->ls, v->up, seen, stdout);
     fflush(stdout);
 }
 
@@ -84,8 +84,7 @@ static void
 text_draw(void *tapdata)
 {
     text_tap *tt = tapdata;
-    gboolean alive = dnsmon_source_alive(&tt->src);
-    tt->write(alive ? tt->src.v.tr : NULL, alive ? tt->src.v.ls : NULL, tt->seen);
+    tt->write(dnsmon_source_alive(&tt->src) ? &tt->src.v : NULL, tt->seen);
 }
 
 static void
@@ -99,7 +98,7 @@ text_finish(void *tapdata)
 
 static void
 text_register(const char *name, const char *opt_arg,
-              void (*write)(const dm_tracker *, const dm_lookups *, const dm_ledger *))
+              void (*write)(const dnsmon_view *, const dm_ledger *))
 {
     text_tap *tt = g_new0(text_tap, 1);
     tt->seen = dm_ledger_new();
