@@ -6,7 +6,7 @@ import os
 import sys
 import unittest
 
-from harness import TsharkTestCase, CAPTURES, frames_of, one, parse_expectations
+from harness import TsharkTestCase, CAPTURES, frames_of, one, parse_expectations, prose_captures
 
 QTYPES = {"1": "A", "2": "NS", "5": "CNAME", "6": "SOA", "12": "PTR", "15": "MX", "16": "TXT",
           "28": "AAAA", "33": "SRV", "255": "ANY", "65": "HTTPS", "252": "AXFR", "251": "IXFR"}
@@ -353,7 +353,10 @@ class CapturesListedTest(unittest.TestCase):
     def test_every_capture_has_a_table(self):
         on_disk = {f for f in os.listdir(CAPTURES) if f.endswith((".pcap", ".pcapng"))}
         self.assertTrue(on_disk, "no captures")
-        self.assertEqual(on_disk, set(EXPECTED), "captures and README tables differ")
+        # the resolver captures are described in prose (no outcome table yet)
+        self.assertEqual(on_disk, set(EXPECTED) | (prose_captures() & on_disk),
+                         "captures and README tables differ")
+        self.assertFalse(set(EXPECTED) & prose_captures(), "a capture in both kinds of section")
 
     def test_frames_parser(self):
         self.assertEqual(frames_of("1,3,5"), [1, 3, 5])
