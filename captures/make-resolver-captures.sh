@@ -49,7 +49,8 @@ PACKAGES=(
 #         203.0.113.30  nft drops DNS to it  \  flood.test
 #         203.0.113.31  nothing listens on 53 /
 #
-#   Forwarders (dnsmasq on the router, upstream queries from 198.51.100.129):
+#   Forwarders (dnsmasq on the router, asking upstream from the address it listens on, as
+#   dnsmon recognises a resolver by one address that is server and client):
 #         198.51.100.2  -> unbound 198.51.100.153
 #         198.51.100.5  -> kresd 198.51.100.154
 #         198.51.100.3  -> 198.51.100.156 (a resolver host whose daemon is down: port unreachable)
@@ -383,7 +384,7 @@ start_forwarder() {
 	local name=$1 listen=$2 upstream=$3
 	ip netns exec "$NS_RTR" dnsmasq --keep-in-foreground --conf-file=/dev/null --pid-file= \
 		--bind-interfaces --listen-address="$listen" --port=53 --no-hosts --no-resolv \
-		--server="$upstream" --log-queries=extra --log-facility="$RUN/dnsmasq-$name.log" &
+		--server="$upstream@$listen" --log-queries=extra --log-facility="$RUN/dnsmasq-$name.log" &
 	FWD_PIDS+=($!)
 }
 stop_forwarders() {

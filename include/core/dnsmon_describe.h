@@ -8,6 +8,7 @@
 #define DNSMON_DESCRIBE_H
 
 #include "dnsmon_tracker.h"
+#include "dnsmon_upstream.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,14 @@ char *dm_icmp_cause(const dm_tracker *tr, const dm_txn *t, const dm_icmp *ic);
  * unreachable from 203.0.113.2 (the server)", "SERVFAIL (EDE 6: DNSSEC
  * Bogus)", "no response within 5 s (3 attempts)"; g_free. */
 char *dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o);
+
+/* Why a resolver's transaction failed below it, for each upstream server
+ * that failed (at most three): "192.0.2.53's queries to 192.0.2.20 for
+ * www.dead.test were answered by ICMP port unreachable"; g_free. The frames
+ * of those queries and their ICMP errors are appended to frames (guint32)
+ * when it is not NULL. */
+char *dm_upstream_failure_text(const dm_tracker *tr, const dm_upstream *up, guint32 txn,
+                               GArray *frames);
 
 G_END_DECLS
 

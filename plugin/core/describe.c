@@ -72,3 +72,88 @@ dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o)
     }
     }
 }
+
+/* How one upstream transaction failed, in a phrase that follows
+ * "queries to S were ...". */
+static const char *
+failure_phrase(const dm_tracker *tr, const dm_txn *u, dm_outcome o)
+{
+    switch (o) {
+    case DM_OUTCOME_REJECTED: {
+        const dm_icmp *ic = dm_txn_icmp_on_query(tr, u);
+        if (!ic)
+            return "refused by a TCP reset";
+        switch (ic->kind) {
+        case DM_ICMP_PORT_UNREACHABLE: return "answered by ICMP port unreachable";
+        case DM_ICMP_HOST_UNREACHABLE: return "answered by ICMP host unreachable";
+        case DM_ICMP_NET_UNREACHABLE: return "answered by ICMP network unreachable";
+        case DM_ICMP_ADMIN_PROHIBITED: return "answered by ICMP administratively prohibited";
+        case DM_ICMP_TTL_EXCEEDED: return "answered by ICMP time exceeded";
+        case DM_ICMP_FRAG_NEEDED: return "answered by ICMP packet too big";
+        default: return "answered by an ICMP error";
+        }
+    }
+    case DM_OUTCOME_UNANSWERED:
+    case DM_OUTCOME_INCOMPLETE: return "never answered";
+    case DM_OUTCOME_LAME: return "answered lame (not authoritative, no referral)";
+    case DM_OUTCOME_SERVFAIL: return "answered SERVFAIL";
+    case DM_OUTCOME_REFUSED: return "answered REFUSED";
+    case DM_OUTCOME_WRONG_SOURCE: return "answered from the wrong address";
+    case DM_OUTCOME_TLS_FAILED: return "failed in the TLS handshake";
+    default: return "answered with an error code";
+    }
+}
+
+char *
+dm_upstream_failure_text(const dm_tracker *tr, const dm_upstream *up, guint32 txn,
+                         GArray *frames)
+{
+    const guint32 *servers, *ups;
+    guint ns = dm_upstream_failed_servers(up, txn, &servers);
+    guint nu = dm_upstream_of(up, txn, &ups);
+    const dm_txn *d = dm_tracker_txn(tr, txn);
+    GString *s = g_string_new(NULL);
+    char r[48];
+    dm_addr_to_str(dm_tracker_addr(tr, d->server), r, sizeof r);
+    for (guint i = 0; i < ns && i < 3; i++) {
+        /* Per server: each way its transactions failed, and how often. */
+        const char *phrase[8];
+        guint count[8], kinds = 0;
+        for (guint j = 0; j < nu; j++) {
+            const dm_txn *u = dm_tracker_txn(tr, ups[j]);
+            dm_outcome o = dm_txn_outcome(tr, u);
+            if (u->server != servers[i] || !dm_outcome_is_failure(o))
+                continue;
+            if (frames) {
+                guint32 f = dm_tracker_item_frame(tr, u->first_item);
+                g_array_append_val(frames, f);
+                const dm_icmp *ic = dm_txn_icmp_on_query(tr, u);
+                if (ic && (f = dm_tracker_item_frame(tr, ic->item)))
+                    g_array_append_val(frames, f);
+            }
+            const char *p = failure_phrase(tr, u, o);
+            guint k = 0;
+            while (k < kinds && phrase[k] != p)
+                k++;
+            if (k == kinds && kinds < G_N_ELEMENTS(phrase)) {
+                phrase[kinds] = p;
+                count[kinds++] = 0;
+            }
+            if (k < kinds)
+                count[k]++;
+        }
+        char a[48];
+        g_string_append_printf(s, "%s%s's queries to %s for %s were ", i ? "; " : "", r,
+                               dm_addr_to_str(dm_tracker_addr(tr, servers[i]), a, sizeof a),
+                               d->name ? dm_tracker_name(tr, d->name) : "it");
+        for (guint k = 0; k < kinds; k++) {
+            g_string_append_printf(s, "%s%s", k ? (k + 1 == kinds ? " and " : ", ") : "",
+                                   phrase[k]);
+            if (kinds > 1)
+                g_string_append_printf(s, " (%u)", count[k]);
+        }
+    }
+    if (ns > 3)
+        g_string_append_printf(s, "; and %u more server%s", ns - 3, ns - 3 == 1 ? "" : "s");
+    return g_string_free(s, FALSE);
+}

@@ -265,6 +265,8 @@ typedef struct {
     guint n;
     guint32 names[MAX_NAMES];   /* folded ids followed so far */
     guint n_names;
+    guint32 chain[MAX_NAMES];   /* its own name and the CNAME targets it leads to */
+    guint n_chain;
 } found;
 
 static gboolean
@@ -340,6 +342,7 @@ link_downstream(dm_upstream *up, guint32 d_id, found *f)
     if (!d->name || !is_resolver(up, d->server) || d->client == d->server)
         return;
     follow_name(f, dm_tracker_name_folded(tr, d->name));
+    f->chain[f->n_chain++] = dm_tracker_name_folded(tr, d->name);
     /* Names learned from related answers are followed in turn. */
     for (guint i = 0; i < f->n_names; i++) {
         guint before = f->n;
@@ -348,10 +351,18 @@ link_downstream(dm_upstream *up, guint32 d_id, found *f)
             name = dm_tracker_name(tr, f->names[i]);
         collect_name(up, d, d_id, name, f);
         for (guint j = before; j < f->n; j++) {
+            const dm_txn *u = dm_tracker_txn(tr, f->txns[j]);
             const guint32 *learned;
-            guint nl = dm_txn_learned(tr, dm_tracker_txn(tr, f->txns[j]), &learned);
-            for (guint k = 0; k < nl; k++)
-                follow_name(f, dm_tracker_name_folded(tr, learned[k]));
+            guint nl = dm_txn_learned(tr, u, &learned);
+            /* A CNAME of a name in the chain extends the chain. */
+            gboolean cname = (u->dns & DM_D_CNAME) &&
+                             has(f->chain, f->n_chain, dm_tracker_name_folded(tr, u->name));
+            for (guint k = 0; k < nl; k++) {
+                guint32 folded = dm_tracker_name_folded(tr, learned[k]);
+                follow_name(f, folded);
+                if (cname && f->n_chain < MAX_NAMES && !has(f->chain, f->n_chain, folded))
+                    f->chain[f->n_chain++] = folded;
+            }
         }
     }
     /* The resolver's TCP retries to a server it asked about this. */
@@ -375,22 +386,24 @@ definitive(dm_outcome o)
     return o == DM_OUTCOME_ANSWERED || o == DM_OUTCOME_NODATA || o == DM_OUTCOME_NXDOMAIN;
 }
 
-/* The cause of failed downstream transaction d over its upstream ones
- * (steps — referrals, CNAME-only answers, truncated answers, encrypted ones
- * — say neither). */
+/* The cause of failed downstream transaction d over its upstream ones. Only
+ * an answer to d's own question (its name, or a CNAME target it leads to,
+ * of its type) says the servers below answered; other answers — a
+ * referral, a parent's NS, a nameserver's address, a CNAME — are steps. A
+ * failed step is a failure below. */
 static dm_upstream_cause
-decide_cause(dm_upstream *up, const found *f, GArray *failed_servers)
+decide_cause(dm_upstream *up, const dm_txn *d, const found *f, GArray *failed_servers)
 {
     const dm_tracker *tr = up->tr;
     gboolean answered = FALSE, failed = FALSE;
     for (guint i = 0; i < f->n; i++) {
         const dm_txn *u = dm_tracker_txn(tr, f->txns[i]);
         dm_outcome o = dm_txn_outcome(tr, u);
-        if (o == DM_OUTCOME_ANSWERED && (u->dns & DM_D_CNAME))
-            continue;           /* a step: the answer is its target's */
-        if (definitive(o))
-            answered = TRUE;
-        else if (dm_outcome_is_failure(o)) {
+        if (definitive(o)) {
+            if (u->qtype == d->qtype && !(u->dns & DM_D_CNAME) &&
+                has(f->chain, f->n_chain, dm_tracker_name_folded(tr, u->name)))
+                answered = TRUE;
+        } else if (dm_outcome_is_failure(o)) {
             failed = TRUE;
             guint32 s = u->server;
             if (!has((const guint32 *)(const void *)failed_servers->data, failed_servers->len, s))
@@ -440,7 +453,7 @@ decide(dm_upstream *up)
         g_array_set_size(servers, 0);
         if (is_resolver(up, d->server) && d->name &&
             dm_outcome_is_failure(dm_txn_outcome(tr, d)))
-            g_array_index(up->cause, guint8, id) = (guint8)decide_cause(up, &f, servers);
+            g_array_index(up->cause, guint8, id) = (guint8)decide_cause(up, d, &f, servers);
         g_array_append_vals(up->failed_list, servers->data, servers->len);
         end = up->failed_list->len;
         g_array_append_val(up->failed_start, end);

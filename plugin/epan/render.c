@@ -21,6 +21,7 @@
 
 #include "dnsmon_compat.h"
 #include "dnsmon_describe.h"
+#include "dnsmon_report.h"
 #include "dnsmon_render.h"
 
 /* At most this many links of one kind on a frame (an ICMP storm on one
@@ -72,6 +73,11 @@ static int hf_lookup_txns = -1;
 static int hf_lookup_servers = -1;
 static int hf_lookup_delay = -1;
 static int hf_lookup_delay_ms = -1;
+static int hf_upstream = -1;
+static int hf_downstream = -1;
+static int hf_upstream_cause = -1;
+static int hf_upstream_failed_server = -1;
+static int hf_upstream_failed_server6 = -1;
 
 static gint ett_dnsmon = -1;
 
@@ -98,6 +104,8 @@ static expert_field ei_lookup_failed = EI_INIT;
 static expert_field ei_lookup_recovered = EI_INIT;
 static expert_field ei_icmp_unmatched = EI_INIT;
 static expert_field ei_no_question = EI_INIT;
+static expert_field ei_upstream_failed = EI_INIT;
+static expert_field ei_lame = EI_INIT;
 
 /* dnsmon.qtype's labels, filled from the one table of DNS type names
  * (names.c); static, as registered fields live as long as the program. */
@@ -248,6 +256,23 @@ dnsmon_render_register(int proto)
             BASE_NONE, NULL, 0x0, "First query of the lookup to its definitive answer", HFILL } },
         { &hf_lookup_delay_ms, { "Lookup delay (ms)", "dnsmon.lookup.delay_ms", FT_DOUBLE,
             BASE_NONE, NULL, 0x0, "dnsmon.lookup.delay as a number of milliseconds", HFILL } },
+        { &hf_upstream,
+          { "Upstream transaction", "dnsmon.upstream", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "A transaction the resolver sent itself to answer this one", HFILL } },
+        { &hf_downstream,
+          { "Downstream transaction", "dnsmon.downstream", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "A client's transaction with the resolver that this one served", HFILL } },
+        { &hf_upstream_cause,
+          { "Upstream cause", "dnsmon.upstream.cause", FT_STRING, BASE_NONE, NULL, 0x0,
+            "Why the resolver failed: upstream_failed, upstream_answered or none_seen", HFILL } },
+        { &hf_upstream_failed_server,
+          { "Failing upstream server", "dnsmon.upstream.failed_server", FT_IPv4, BASE_NONE,
+            NULL, 0x0, "A server below the resolver whose transactions for this one failed",
+            HFILL } },
+        { &hf_upstream_failed_server6,
+          { "Failing upstream server (IPv6)", "dnsmon.upstream.failed_server6", FT_IPv6,
+            BASE_NONE, NULL, 0x0,
+            "A server below the resolver whose transactions for this one failed", HFILL } },
     };
     static gint *ett[] = { &ett_dnsmon };
     static ei_register_info ei[] = {
@@ -320,6 +345,12 @@ dnsmon_render_register(int proto)
         { &ei_no_question,
           { "dnsmon.expert.no_question", PI_MALFORMED, PI_NOTE,
             "DNS query without a valid question", EXPFILL } },
+        { &ei_upstream_failed,
+          { "dnsmon.expert.upstream_failed", PI_SEQUENCE, PI_WARN,
+            "The resolver failed because the servers below it failed", EXPFILL } },
+        { &ei_lame,
+          { "dnsmon.expert.lame", PI_RESPONSE_CODE, PI_WARN,
+            "Lame server: not authoritative for what it was delegated, no referral", EXPFILL } },
     };
     proto_dnsmon = proto;
     for (gsize i = 0; i < array_length(hf); i++)
@@ -516,6 +547,58 @@ add_outcome(ctx *c, guint32 num, const dm_txn *t, dm_outcome o)
 }
 
 /* What only some transactions have, on all of their frames. */
+/* A resolver's side: links both ways, and why a failed client
+ * transaction failed (once the first pass is over: docs/design.md,
+ * "Resolvers"). */
+static void
+add_upstream(ctx *c, guint32 num)
+{
+    if (!c->final || !c->up || !dm_upstream_ready(c->up) || !c->tree)
+        return;
+    const guint32 *v;
+    guint n = dm_upstream_of(c->up, num, &v);
+    for (guint i = 0; i < n && i < MAX_LINKS; i++)
+        add_uint(c, hf_upstream, v[i]);
+    n = dm_downstream_of(c->up, num, &v);
+    for (guint i = 0; i < n && i < MAX_LINKS; i++)
+        add_uint(c, hf_downstream, v[i]);
+    dm_upstream_cause cause = dm_upstream_cause_of(c->up, num);
+    if (cause == DM_UPSTREAM_NONE)
+        return;
+    add_str(c, hf_upstream_cause, dm_upstream_cause_name(cause));
+    n = dm_upstream_failed_servers(c->up, num, &v);
+    for (guint i = 0; i < n && i < MAX_LINKS; i++)
+        add_addr(c, hf_upstream_failed_server, hf_upstream_failed_server6,
+                 dm_tracker_addr(c->tr, v[i]));
+}
+
+/* On the downstream response (or its last query when the resolver never
+ * answered): the chain to the server that caused the failure. */
+static void
+upstream_expert(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome o)
+{
+    if (!c->final || !c->up || dm_upstream_cause_of(c->up, num) != DM_UPSTREAM_FAILED)
+        return;
+    guint32 self = (guint32)(it - dm_tracker_item(c->tr, 1)) + 1;
+    guint32 at = t->answer_item ? t->answer_item : t->last_item;
+    if (self != at)
+        return;
+    GArray *frames = g_array_new(FALSE, FALSE, sizeof(guint32));
+    char *why = dm_upstream_failure_text(c->tr, c->up, num, frames);
+    GString *ev = g_string_new(NULL);
+    dm_frames_to_ranges(frames, 8, ev);
+    const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
+    const char *ede = (t->flags & DM_T_EDE) && e ? dm_ede_name(e->ede_code) : NULL;
+    char *what = g_ascii_strup(dm_outcome_name(o), -1);
+    expert(c, &ei_upstream_failed, "%s because resolver %s (frames %s)%s%s%s",
+           o == DM_OUTCOME_UNANSWERED || o == DM_OUTCOME_INCOMPLETE ? "no answer" : what, why,
+           ev->str, ede ? "; the resolver says: " : "", ede ? ede : "", ede ? " (EDE)" : "");
+    g_free(what);
+    g_string_free(ev, TRUE);
+    g_free(why);
+    g_array_free(frames, TRUE);
+}
+
 static void
 add_extras(ctx *c, const dm_txn *t, dm_outcome o)
 {
@@ -711,6 +794,13 @@ rcode_expert(ctx *c, const dm_txn *t, dm_outcome o)
     case DM_OUTCOME_NXDOMAIN:
         expert(c, &ei_nxdomain, "no such name: %s", q);
         break;
+    case DM_OUTCOME_LAME: {
+        char srv[48];
+        expert(c, &ei_lame, "%s is not authoritative for %s and refers nowhere (lame)",
+               dm_addr_to_str(dm_tracker_addr(c->tr, t->server), srv, sizeof srv),
+               t->name ? dm_tracker_name(c->tr, t->name) : "the name");
+        break;
+    }
     case DM_OUTCOME_ERROR:
         expert(c, &ei_error_rcode, "error response (rcode %u) for %s%s", t->rcode, q,
                ede ? ede : "");
@@ -929,6 +1019,7 @@ dnsmon_render_frame(const dnsmon_view *v, tvbuff_t *tvb, packet_info *pinfo, pro
         col_append_fstr(pinfo->cinfo, COL_INFO, " [dnsmon %u: %s]", it->txn, dm_outcome_name(o));
         add_outcome(&c, it->txn, t, o);
         add_extras(&c, t, o);
+        add_upstream(&c, it->txn);
         switch (it->role) {
         case DM_ROLE_QUERY: render_query(&c, it->txn, t, it, o); break;
         case DM_ROLE_RESPONSE: render_response(&c, it->txn, t, it, o); break;
@@ -940,5 +1031,6 @@ dnsmon_render_frame(const dnsmon_view *v, tvbuff_t *tvb, packet_info *pinfo, pro
             break;
         }
         add_lookup(&c, it->txn, t);
+        upstream_expert(&c, it->txn, t, it, o);
     }
 }
