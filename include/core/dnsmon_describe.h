@@ -22,8 +22,8 @@ char *dm_icmp_cause(const dm_tracker *tr, const dm_txn *t, const dm_icmp *ic);
 char *dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o);
 
 /* Why a resolver's transaction failed below it, for each upstream server
- * that failed (at most three): "192.0.2.53's queries to 192.0.2.20 for
- * www.dead.test were answered by ICMP port unreachable"; g_free. The frames
+ * that failed (at most three): "queries to 192.0.2.20 for www.dead.test
+ * were answered by ICMP port unreachable" (the resolver's); g_free. The frames
  * of those queries and their ICMP errors are appended to frames (guint32)
  * when it is not NULL. */
 char *dm_upstream_failure_text(const dm_tracker *tr, const dm_upstream *up, guint32 txn,

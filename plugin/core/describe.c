@@ -104,18 +104,32 @@ failure_phrase(const dm_tracker *tr, const dm_txn *u, dm_outcome o)
     }
 }
 
+static void upstream_text(GString *s, const dm_tracker *tr, const dm_upstream *up, guint32 txn,
+                          GArray *frames, guint depth);
+
 char *
 dm_upstream_failure_text(const dm_tracker *tr, const dm_upstream *up, guint32 txn,
                          GArray *frames)
+{
+    GString *s = g_string_new(NULL);
+    upstream_text(s, tr, up, txn, frames, 0);
+    return g_string_free(s, FALSE);
+}
+
+/* A failed server that is a resolver itself (a forwarder's upstream): why
+ * it failed, a level further down (at most three levels). */
+#define CHAIN_DEPTH 3
+
+static void
+upstream_text(GString *s, const dm_tracker *tr, const dm_upstream *up, guint32 txn,
+              GArray *frames, guint depth)
 {
     const guint32 *servers, *ups;
     guint ns = dm_upstream_failed_servers(up, txn, &servers);
     guint nu = dm_upstream_of(up, txn, &ups);
     const dm_txn *d = dm_tracker_txn(tr, txn);
-    GString *s = g_string_new(NULL);
-    char r[48];
-    dm_addr_to_str(dm_tracker_addr(tr, d->server), r, sizeof r);
     for (guint i = 0; i < ns && i < 3; i++) {
+        guint32 behind = 0;     /* a failed transaction with a resolver, to follow down */
         /* Per server: each way its transactions failed, and how often. */
         const char *phrase[8];
         guint count[8], kinds = 0;
@@ -131,6 +145,8 @@ dm_upstream_failure_text(const dm_tracker *tr, const dm_upstream *up, guint32 tx
                 if (ic && (f = dm_tracker_item_frame(tr, ic->item)))
                     g_array_append_val(frames, f);
             }
+            if (!behind && dm_upstream_cause_of(up, ups[j]) == DM_UPSTREAM_FAILED)
+                behind = ups[j];
             const char *p = failure_phrase(tr, u, o);
             guint k = 0;
             while (k < kinds && phrase[k] != p)
@@ -143,7 +159,7 @@ dm_upstream_failure_text(const dm_tracker *tr, const dm_upstream *up, guint32 tx
                 count[k]++;
         }
         char a[48];
-        g_string_append_printf(s, "%s%s's queries to %s for %s were ", i ? "; " : "", r,
+        g_string_append_printf(s, "%squeries to %s for %s were ", i ? "; " : "",
                                dm_addr_to_str(dm_tracker_addr(tr, servers[i]), a, sizeof a),
                                d->name ? dm_tracker_name(tr, d->name) : "it");
         for (guint k = 0; k < kinds; k++) {
@@ -152,8 +168,11 @@ dm_upstream_failure_text(const dm_tracker *tr, const dm_upstream *up, guint32 tx
             if (kinds > 1)
                 g_string_append_printf(s, " (%u)", count[k]);
         }
+        if (behind && depth + 1 < CHAIN_DEPTH) {
+            g_string_append_printf(s, " — behind it, %s's ", a);
+            upstream_text(s, tr, up, behind, frames, depth + 1);
+        }
     }
     if (ns > 3)
         g_string_append_printf(s, "; and %u more server%s", ns - 3, ns - 3 == 1 ? "" : "s");
-    return g_string_free(s, FALSE);
 }

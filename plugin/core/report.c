@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dnsmon_describe.h"
 #include "dnsmon_report.h"
 
 #define NAMES_LISTED 5
@@ -115,6 +116,8 @@ typedef struct {
     guint by_icmp[DM_ICMP_KIND_COUNT];      /* rejected transactions by ICMP kind */
     guint resets, fallbacks_failed, connections;
     guint wrong;                /* wrong-source transactions */
+    guint by_cause[DM_UPSTREAM_COUNT];  /* failed transactions by upstream cause (a resolver) */
+    guint32 cause_txn;          /* one of its upstream_failed transactions, to say why */
     guint32 wrong_from;
     guint16 wrong_port;
     GHashTable *ede;            /* EDE code -> count */
@@ -340,8 +343,35 @@ add_part(GArray *parts, guint count, char *what, char *cause)
     g_array_append_val(parts, p);
 }
 
+/* A resolver's failures, by why (docs/design.md, "Resolvers"). */
+static void
+cause_parts(GArray *parts, const dm_tracker *tr, const dm_upstream *up, const finding *f)
+{
+    guint n = f->by_cause[DM_UPSTREAM_FAILED];
+    if (n && f->cause_txn) {
+        GArray *frames = g_array_new(FALSE, FALSE, sizeof(guint32));
+        char *why = dm_upstream_failure_text(tr, up, f->cause_txn, frames);
+        GString *ev = g_string_new(NULL);
+        dm_frames_to_ranges(frames, 8, ev);
+        GString *cause = g_string_new(NULL);
+        g_string_append_printf(cause, "the servers below the resolver failed: its %s (frames %s)",
+                               why, ev->str);
+        append_ede(cause, f->ede);
+        add_part(parts, n, NULL, g_string_free(cause, FALSE));
+        g_string_free(ev, TRUE);
+        g_free(why);
+        g_array_free(frames, TRUE);
+    }
+    if ((n = f->by_cause[DM_UPSTREAM_ANSWERED]))
+        add_part(parts, n, NULL, g_strdup("the resolver failed by itself: the servers below it answered "
+                          "(DNSSEC validation, a policy, a limit, a CNAME loop)"));
+    if ((n = f->by_cause[DM_UPSTREAM_NONE_SEEN]))
+        add_part(parts, n, NULL, g_strdup("answered from the resolver's cache (a failure it remembers), or its "
+                          "upstream side is out of the capture's sight then"));
+}
+
 static GArray *
-finding_parts(const dm_tracker *tr, const finding *f)
+finding_parts(const dm_tracker *tr, const dm_upstream *up, const finding *f)
 {
     GArray *parts = g_array_new(FALSE, TRUE, sizeof(part));
     char srv[48];
@@ -378,10 +408,17 @@ finding_parts(const dm_tracker *tr, const finding *f)
         { DM_OUTCOME_NXDOMAIN, "answered NXDOMAIN", "names that do not exist (NXDOMAIN)" },
         { DM_OUTCOME_ERROR, "answered with another error code",
           "the server rejected the queries as malformed or unsupported" },
+        { DM_OUTCOME_LAME, "answered lame (not authoritative, no referral)",
+          "a lame delegation: the server is not authoritative for the zone it was delegated and "
+          "refers nowhere" },
         { DM_OUTCOME_INCOMPLETE, "still unanswered when the capture ended",
           "undecided: the capture ended before the timeout" },
     };
     gboolean ede_said = FALSE;
+    guint explained = up ? f->by_cause[DM_UPSTREAM_FAILED] + f->by_cause[DM_UPSTREAM_ANSWERED] +
+                           f->by_cause[DM_UPSTREAM_NONE_SEEN] : 0;
+    if (explained)
+        cause_parts(parts, tr, up, f);
     for (gsize i = 0; i < G_N_ELEMENTS(plain); i++) {
         guint n = f->by_outcome[plain[i].o];
         if (!n)
@@ -392,8 +429,13 @@ finding_parts(const dm_tracker *tr, const finding *f)
             append_ede(cause, f->ede);
             ede_said = TRUE;
         }
+        /* A resolver whose failures the capture explains: the causes above
+         * say why, the outcome only what its clients got. */
+        gboolean said = explained && plain[i].o != DM_OUTCOME_INCOMPLETE;
         add_part(parts, n, g_strdup_printf("%u %s", n, plain[i].what),
-                 g_string_free(cause, FALSE));
+                 said ? NULL : g_string_free(cause, FALSE));
+        if (said)
+            g_string_free(cause, TRUE);
     }
     g_array_sort(parts, cmp_parts);
     /* Whatever refused them, failed TCP retries of truncated answers mean
@@ -442,13 +484,14 @@ write_when(GString *out, dm_time first, dm_time last)
 }
 
 static void
-write_finding(GString *out, const dm_tracker *tr, guint n, finding *f)
+write_finding(GString *out, const dm_tracker *tr, const dm_upstream *up, guint n, finding *f)
 {
     char srv[48];
     dm_addr_to_str(dm_tracker_addr(tr, f->server), srv, sizeof srv);
-    g_string_append_printf(out, "\nFinding %u: DNS over %s to %s port %u\n", n,
-                           f->transport == DM_TCP ? "TCP" : "UDP", srv, f->port);
-    GArray *parts = finding_parts(tr, f);
+    g_string_append_printf(out, "\nFinding %u: DNS over %s to %s port %u%s\n", n,
+                           f->transport == DM_TCP ? "TCP" : "UDP", srv, f->port,
+                           up && dm_upstream_is_resolver(up, f->server) ? " (a resolver)" : "");
+    GArray *parts = finding_parts(tr, up, f);
     g_string_append_printf(out, "  What failed:  %u of %u transactions (%u of %u %s) for ",
                            f->failed, f->txns, f->failed_queries, f->queries,
                            f->connections == f->txns ? "connection attempts" : "queries sent");
@@ -457,8 +500,10 @@ write_finding(GString *out, const dm_tracker *tr, guint n, finding *f)
     else
         g_string_append(out, "no question (TCP connection attempts)");
     g_string_append(out, ": ");
-    for (guint i = 0; i < parts->len; i++)
-        g_string_append_printf(out, "%s%s", i ? ", " : "", g_array_index(parts, part, i).what);
+    for (guint i = 0, said = 0; i < parts->len; i++)
+        if (g_array_index(parts, part, i).what)
+            g_string_append_printf(out, "%s%s", said++ ? ", " : "",
+                                   g_array_index(parts, part, i).what);
     g_string_append(out, ".\n");
 
     g_string_append(out, "  Reported by:  ");
@@ -486,9 +531,10 @@ write_finding(GString *out, const dm_tracker *tr, guint n, finding *f)
                                       : "the server itself, in its DNS responses");
     }
     g_string_append(out, ".\n  Likely cause: ");
-    for (guint i = 0; i < parts->len; i++) {
+    for (guint i = 0, said = 0; i < parts->len; i++) {
         part *p = &g_array_index(parts, part, i);
-        g_string_append_printf(out, "%s%s", i ? "; also " : "", p->cause);
+        if (p->cause)
+            g_string_append_printf(out, "%s%s", said++ ? "; also " : "", p->cause);
         g_free(p->what);
         g_free(p->cause);
     }
@@ -512,10 +558,86 @@ cmp_time(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
+/* Failed lookups of end clients that went through one resolver, and why. */
+typedef struct {
+    guint32 resolver;
+    guint32 example;            /* a failed transaction with the resolver: says why */
+    dm_outcome outcome;
+    guint lookups;
+    keyset clients;
+} via;
+
 static void
-write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_ledger *seen,
-             guint failed_txns, guint failed_alone)
+note_via(GPtrArray *vias, const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+         const dm_lookup *l)
 {
+    if (!up)
+        return;
+    /* The first of its transactions the servers below a resolver failed. */
+    guint32 why = l->first_txn;
+    while (why && dm_upstream_cause_of(up, why) != DM_UPSTREAM_FAILED)
+        why = dm_lookups_next(ls, why);
+    if (!why)
+        return;
+    const dm_txn *last = dm_tracker_txn(tr, why);
+    via *v = NULL;
+    for (guint i = 0; i < vias->len && !v; i++)
+        if (((via *)g_ptr_array_index(vias, i))->resolver == last->server)
+            v = g_ptr_array_index(vias, i);
+    if (!v) {
+        v = g_new0(via, 1);
+        v->resolver = last->server;
+        v->example = why;
+        v->outcome = dm_txn_outcome(tr, last);
+        keyset_init(&v->clients, 0, KS_ADDR);
+        g_ptr_array_add(vias, v);
+    }
+    v->lookups++;
+    keyset_add(&v->clients, last->client, last->client);
+}
+
+static void
+via_free(gpointer p)
+{
+    via *v = p;
+    keyset_clear(&v->clients);
+    g_free(v);
+}
+
+/* "2 lookups by 2 clients got SERVFAIL from resolver R because its queries
+ * to S for N were answered by ICMP port unreachable (frames ...)." */
+static void
+write_vias(GString *out, const dm_tracker *tr, const dm_upstream *up, GPtrArray *vias)
+{
+    for (guint i = 0; i < vias->len; i++) {
+        via *v = g_ptr_array_index(vias, i);
+        GArray *frames = g_array_new(FALSE, FALSE, sizeof(guint32));
+        char *why = dm_upstream_failure_text(tr, up, v->example, frames);
+        GString *ev = g_string_new(NULL);
+        dm_frames_to_ranges(frames, 8, ev);
+        char r[48], *got = g_ascii_strup(dm_outcome_name(v->outcome), -1);
+        guint nc = keyset_size(&v->clients);
+        gboolean silent = v->outcome == DM_OUTCOME_UNANSWERED ||
+                          v->outcome == DM_OUTCOME_INCOMPLETE;
+        g_string_append_printf(out, "    Why: %u lookup%s by %u client%s got %s%s resolver %s "
+                               "because its %s (frames %s).\n", v->lookups,
+                               v->lookups == 1 ? "" : "s", nc, nc == 1 ? "" : "s",
+                               silent ? "no answer" : got, silent ? " from" : " from",
+                               dm_addr_to_str(dm_tracker_addr(tr, v->resolver), r, sizeof r), why,
+                               ev->str);
+        g_free(got);
+        g_string_free(ev, TRUE);
+        g_free(why);
+        g_array_free(frames, TRUE);
+    }
+}
+
+static void
+write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+             const dm_ledger *seen, guint failed_txns, guint failed_alone)
+{
+    GPtrArray *vias = g_ptr_array_new_with_free_func(via_free);
+    guint resolvers_own = 0;
     guint by[DM_LOOKUP_COUNT] = { 0 };
     keyset fail_names, fail_clients, rec_servers, all_clients;
     keyset_init(&fail_names, NAMES_LISTED, KS_QUESTION);
@@ -530,12 +652,18 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
         if (!dm_tracker_finished(tr) && !l->settled)
             continue;           /* pending: the capture goes on */
         dm_lookup_outcome o = dm_lookup_outcome_of(ls, l);
-        by[o]++;
         const dm_txn *first = dm_tracker_txn(tr, l->first_txn);
+        /* A resolver's own lookups are its upstream side, not a user's. */
+        if (up && dm_upstream_is_resolver(up, first->client)) {
+            resolvers_own++;
+            continue;
+        }
+        by[o]++;
         keyset_add(&all_clients, first->client, first->client);
         if (o == DM_LOOKUP_FAILED) {
             keyset_add(&fail_names, question_key(tr, first), question_show(first));
             keyset_add(&fail_clients, first->client, first->client);
+            note_via(vias, tr, ls, up, l);
         } else if (o == DM_LOOKUP_RECOVERED) {
             const dm_txn *d = dm_tracker_txn(tr, l->definitive);
             keyset_add(&rec_servers, d->server, d->server);
@@ -551,6 +679,10 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
                            "%u incomplete.\n", total, total == 1 ? "" : "s", clients,
                            clients == 1 ? "" : "s", by[DM_LOOKUP_RESOLVED], by[DM_LOOKUP_RECOVERED],
                            by[DM_LOOKUP_FAILED], by[DM_LOOKUP_INCOMPLETE]);
+    if (resolvers_own)
+        g_string_append_printf(out, "%u more lookup%s by resolvers themselves (their upstream "
+                               "side, under each resolver's finding).\n", resolvers_own,
+                               resolvers_own == 1 ? "" : "s");
     if (failed_txns) {
         g_string_append(out, "\nWhat users felt:\n");
         if (by[DM_LOOKUP_FAILED]) {
@@ -560,6 +692,7 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
             g_string_append(out, " by ");
             keyset_list(out, tr, &fail_clients);
             g_string_append(out, ".\n");
+            write_vias(out, tr, up, vias);
         }
         if (by[DM_LOOKUP_RECOVERED]) {
             g_array_sort(delays, cmp_time);
@@ -584,6 +717,7 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
                                    by[DM_LOOKUP_INCOMPLETE], by[DM_LOOKUP_INCOMPLETE] == 1 ? "" : "s");
     }
     g_array_free(delays, TRUE);
+    g_ptr_array_free(vias, TRUE);
     keyset_clear(&fail_names);
     keyset_clear(&fail_clients);
     keyset_clear(&rec_servers);
@@ -648,7 +782,9 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
             continue;
         }
         failed++;
-        failed_alone += dm_lookups_of(ls, i) ? 0 : 1;
+        /* a resolver's own question-less attempts are its upstream side */
+        failed_alone += dm_lookups_of(ls, i) || (up && dm_upstream_is_resolver(up, t->client))
+                            ? 0 : 1;
         of[i] = f;
         f->failed++;
         f->failed_queries += attempts;
@@ -666,6 +802,10 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
                 f->wrong_port = e->wrong_port;
             }
         }
+        dm_upstream_cause cause = up ? dm_upstream_cause_of(up, i) : DM_UPSTREAM_NONE;
+        f->by_cause[cause]++;
+        if (cause == DM_UPSTREAM_FAILED && !f->cause_txn)
+            f->cause_txn = i;
         if ((t->flags & DM_T_EDE) && e) {
             gpointer k = GUINT_TO_POINTER((guint)e->ede_code + 1);
             g_hash_table_insert(f->ede, k,
@@ -702,13 +842,13 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
         g_string_append_printf(out, "The capture goes on: %u more transaction%s still pending "
                                "(not counted until they settle).\n", pending,
                                pending == 1 ? "" : "s");
-    write_impact(out, tr, ls, seen, failed, failed_alone);
+    write_impact(out, tr, ls, up, seen, failed, failed_alone);
     g_ptr_array_sort(order, cmp_findings);
     guint k = 0;
     for (guint i = 0; i < order->len; i++) {
         finding *f = g_ptr_array_index(order, i);
         if (f->failed)
-            write_finding(out, tr, ++k, f);
+            write_finding(out, tr, up, ++k, f);
     }
     if (!k)
         g_string_append(out, "\nNo failed DNS transactions.\n");

@@ -110,12 +110,24 @@ conn_key(guint32 resolver, guint32 server)
 
 /* ---- lifetimes --------------------------------------------------------- */
 
+/* A transaction lives from its first query to its response; one refused
+ * by an ICMP error or a reset to that refusal (its sender knows it failed:
+ * a resolver answering from its cache a second later asks nobody); one
+ * nothing answered to its last attempt plus the timeout. */
 static dm_time
 life_end(const dm_upstream *up, const dm_txn *t)
 {
     if (t->flags & DM_T_ANSWERED)
         return MAX(t->answer_ts, t->first_ts);
-    return dm_time_add(MAX(t->last_ts, t->first_ts), up->timeout);
+    dm_time last = MAX(t->last_ts, t->first_ts);
+    if (t->flags & DM_T_RESET)
+        return last;
+    if (t->flags & DM_T_ICMP_QUERY) {
+        const dm_txn_ext *e = dm_tracker_ext(up->tr, t);
+        const dm_icmp *ic = e ? dm_tracker_icmp_ref(up->tr, e->last_icmp) : NULL;
+        return ic ? MAX(last, ic->ts) : last;
+    }
+    return dm_time_add(last, up->timeout);
 }
 
 static gboolean

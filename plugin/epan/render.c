@@ -590,8 +590,10 @@ upstream_expert(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outc
     const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
     const char *ede = (t->flags & DM_T_EDE) && e ? dm_ede_name(e->ede_code) : NULL;
     char *what = g_ascii_strup(dm_outcome_name(o), -1);
-    expert(c, &ei_upstream_failed, "%s because resolver %s (frames %s)%s%s%s",
-           o == DM_OUTCOME_UNANSWERED || o == DM_OUTCOME_INCOMPLETE ? "no answer" : what, why,
+    char r[48];
+    dm_addr_to_str(dm_tracker_addr(c->tr, t->server), r, sizeof r);
+    expert(c, &ei_upstream_failed, "%s because resolver %s's %s (frames %s)%s%s%s",
+           o == DM_OUTCOME_UNANSWERED || o == DM_OUTCOME_INCOMPLETE ? "no answer" : what, r, why,
            ev->str, ede ? "; the resolver says: " : "", ede ? ede : "", ede ? " (EDE)" : "");
     g_free(what);
     g_string_free(ev, TRUE);
