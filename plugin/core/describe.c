@@ -59,6 +59,8 @@ dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o)
                                t->attempts == 1 ? "" : "s");
     case DM_OUTCOME_INCOMPLETE:
         return dm_capture_end_text(dm_time_diff(dm_tracker_end_time(tr), t->last_ts));
+    case DM_OUTCOME_LAME:
+        return g_strdup("NOERROR without answers, not authoritative, no referral (lame)");
     default: {
         const char *n = dm_rcode_name(t->rcode);
         char *rc = n ? g_strdup(n) : g_strdup_printf("rcode %u", t->rcode);

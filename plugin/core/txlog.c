@@ -171,7 +171,41 @@ kframes(GString *o, const char *k, const dm_tracker *tr, const by_txn *g, guint3
 }
 
 static void
-write_txn(GString *o, const dm_tracker *tr, const dm_lookups *ls, const by_txn *g, guint32 id)
+kids(GString *o, const char *k, const guint32 *v, guint n)
+{
+    key(o, k);
+    g_string_append_c(o, '[');
+    for (guint i = 0; i < n; i++)
+        g_string_append_printf(o, "%s%u", i ? "," : "", v[i]);
+    g_string_append_c(o, ']');
+}
+
+/* The resolver's side (docs/design.md, "Resolvers"). */
+static void
+write_upstream(GString *o, const dm_tracker *tr, const dm_upstream *up, guint32 id)
+{
+    const guint32 *v = NULL;
+    guint n = up ? dm_upstream_of(up, id, &v) : 0;
+    kids(o, "upstream", v, n);
+    n = up ? dm_downstream_of(up, id, &v) : 0;
+    kids(o, "downstream", v, n);
+    dm_upstream_cause c = up ? dm_upstream_cause_of(up, id) : DM_UPSTREAM_NONE;
+    kstr(o, "upstream_cause", c == DM_UPSTREAM_NONE ? NULL : dm_upstream_cause_name(c));
+    n = up ? dm_upstream_failed_servers(up, id, &v) : 0;
+    key(o, "upstream_failed_servers");
+    g_string_append_c(o, '[');
+    for (guint i = 0; i < n; i++) {
+        char b[48];
+        if (i)
+            g_string_append_c(o, ',');
+        dm_json_string(o, dm_addr_to_str(dm_tracker_addr(tr, v[i]), b, sizeof b));
+    }
+    g_string_append_c(o, ']');
+}
+
+static void
+write_txn(GString *o, const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+          const by_txn *g, guint32 id)
 {
     const dm_txn *t = dm_tracker_txn(tr, id);
     const dm_txn_ext *e = dm_tracker_ext(tr, t);
@@ -263,6 +297,7 @@ write_txn(GString *o, const dm_tracker *tr, const dm_lookups *ls, const by_txn *
         knull(o, "lookup_servers");
         knull(o, "lookup_delay_ms");
     }
+    write_upstream(o, tr, up, id);
     ktime(o, "last_attempt", t->last_ts);
     g_string_append(o, "}\n");
 }
@@ -280,7 +315,7 @@ dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up
             continue;
         if (!final && !(dm_tracker_txn(tr, id)->flags & DM_T_SETTLED))
             continue;           /* pending: its line comes once it is known */
-        write_txn(line, tr, ls, &g, id);
+        write_txn(line, tr, ls, up, &g, id);
         fwrite(line->str, 1, line->len, out);
     }
     g_string_free(line, TRUE);

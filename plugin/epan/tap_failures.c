@@ -15,7 +15,7 @@
 #include "dnsmon_taps.h"
 
 enum { COL_TXN, COL_FRAME, COL_TIME, COL_CLIENT, COL_CPORT, COL_SERVER, COL_TRANSPORT, COL_NAME,
-       COL_TYPE, COL_ATTEMPTS, COL_OUTCOME, COL_LOOKUP, COL_DETAIL, NUM_COLS };
+       COL_TYPE, COL_ATTEMPTS, COL_OUTCOME, COL_LOOKUP, COL_UPSTREAM, COL_DETAIL, NUM_COLS };
 
 static stat_tap_table_item failure_fields[NUM_COLS] = {
     /* The window's sort mark takes room from the first header whichever way
@@ -32,6 +32,7 @@ static stat_tap_table_item failure_fields[NUM_COLS] = {
     { TABLE_ITEM_UINT, TAP_ALIGN_RIGHT, "Attempts", "%u" },
     { TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Outcome", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Lookup outcome", "%s" },
+    { TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Upstream cause", "%s" },
     { TABLE_ITEM_STRING, TAP_ALIGN_LEFT, "Detail", "%s" },
 };
 
@@ -42,6 +43,7 @@ static dnsmon_source source;
 static dnsmon_drawer *drawer;
 static stat_tap_table *current;
 static gboolean fed;            /* the packet callback ran since the last draw */
+static gboolean causes_done;    /* the upstream causes are in the rows (final only) */
 
 static void
 failures_init(stat_tap_table_ui *ui)
@@ -73,6 +75,7 @@ failures_reset(stat_tap_table *table)
         for (guint c = 0; c < table->num_fields; c++)
             failures_free_item(table, r, c, &table->elements[r][c]);
     table->num_elements = 0;
+    causes_done = FALSE;
 }
 
 static void
@@ -142,6 +145,27 @@ insert_row(stat_tap_table *table, guint at)
     return at;
 }
 
+/* "upstream_failed (203.0.113.20)", "none_seen", "-" (docs/design.md,
+ * "Resolvers"): known once the pass is over. */
+static char *
+upstream_text(const dnsmon_view *v, guint32 txn)
+{
+    dm_upstream_cause c = v->up ? dm_upstream_cause_of(v->up, txn) : DM_UPSTREAM_NONE;
+    if (c == DM_UPSTREAM_NONE)
+        return g_strdup("-");
+    GString *s = g_string_new(dm_upstream_cause_name(c));
+    const guint32 *servers;
+    guint n = dm_upstream_failed_servers(v->up, txn, &servers);
+    for (guint i = 0; i < n && i < 4; i++) {
+        char a[48];
+        g_string_append_printf(s, "%s%s", i ? ", " : " (",
+                               dm_addr_to_str(dm_tracker_addr(v->tr, servers[i]), a, sizeof a));
+    }
+    if (n)
+        g_string_append(s, n > 4 ? ", ...)" : ")");
+    return g_string_free(s, FALSE);
+}
+
 static const char *
 lookup_text(const dm_lookups *ls, guint32 txn)
 {
@@ -183,6 +207,7 @@ txn_moved(void *user, guint32 id, int old _U_, int now)
     set_uint(table, (guint)row, COL_ATTEMPTS, attempts);
     set_str(table, (guint)row, COL_OUTCOME, g_strdup(dm_outcome_name((dm_outcome)now)));
     set_str(table, (guint)row, COL_LOOKUP, g_strdup(lookup_text(source.v.ls, id)));
+    set_str(table, (guint)row, COL_UPSTREAM, upstream_text(&source.v, id));
     set_str(table, (guint)row, COL_DETAIL, dm_failure_detail(tr, t, (dm_outcome)now));
 }
 
@@ -218,6 +243,13 @@ failures_flush(void *ui_)
         alive |= g_array_index(ui->tables, stat_tap_table *, i) == current;
     if (alive && dnsmon_source_alive(&source)) {
         dm_ledger_flush(ledger, source.v.tr, source.v.ls, &fns, current);
+        /* Rows that settled before the pass was over learn their cause now. */
+        if (!causes_done && dm_tracker_finished(source.v.tr)) {
+            causes_done = TRUE;
+            for (guint r = 0; r < current->num_elements; r++)
+                set_str(current, r, COL_UPSTREAM, upstream_text(
+                    &source.v, current->elements[r][COL_TXN].value.uint_value));
+        }
     }
 }
 

@@ -42,6 +42,7 @@
 #define ST_RTX "Retransmissions"
 #define ST_RTT "Response time (µs)"
 #define ST_RTT_BUCKETS "Response time buckets (ms)"
+#define ST_RESOLVERS "Resolvers: failures by upstream cause"
 
 static const char *const bucket_names[] = {
     "0-9", "10-99", "100-499", "500-999", "1000-4999", "5000-"
@@ -49,8 +50,9 @@ static const char *const bucket_names[] = {
 
 /* The order transactions by outcome are listed in. */
 static const dm_outcome outcome_order[] = {
-    DM_OUTCOME_ANSWERED, DM_OUTCOME_NODATA, DM_OUTCOME_TRUNCATED, DM_OUTCOME_NXDOMAIN,
-    DM_OUTCOME_SERVFAIL, DM_OUTCOME_REFUSED, DM_OUTCOME_ERROR, DM_OUTCOME_REJECTED,
+    DM_OUTCOME_ANSWERED, DM_OUTCOME_NODATA, DM_OUTCOME_REFERRAL, DM_OUTCOME_TRUNCATED,
+    DM_OUTCOME_ENCRYPTED, DM_OUTCOME_NXDOMAIN, DM_OUTCOME_SERVFAIL, DM_OUTCOME_REFUSED,
+    DM_OUTCOME_ERROR, DM_OUTCOME_LAME, DM_OUTCOME_REJECTED, DM_OUTCOME_TLS_FAILED,
     DM_OUTCOME_WRONG_SOURCE, DM_OUTCOME_INCOMPLETE, DM_OUTCOME_UNANSWERED,
 };
 
@@ -80,6 +82,7 @@ typedef struct {
     gboolean fed;               /* the packet callback ran since the last draw */
     gboolean percentiles_done;  /* the per-server percentiles are written (final only) */
     gboolean final;             /* drawing a finished engine */
+    gboolean resolvers_done;    /* the resolvers node is written (final only) */
     gboolean shown_pending;     /* the pending row exists */
     guint buckets[G_N_ELEMENTS(bucket_names)];
     guint32 shown_outcomes, shown_lookups, shown_kinds;
@@ -110,7 +113,7 @@ tree_clear(tree *t)
     memset(t->buckets, 0, sizeof t->buckets);
     t->icmp = t->queries = t->retransmissions = 0;
     g_byte_array_set_size(t->items_counted, 0);
-    t->fed = t->percentiles_done = t->final = t->shown_pending = FALSE;
+    t->fed = t->percentiles_done = t->final = t->shown_pending = t->resolvers_done = FALSE;
     g_hash_table_remove_all(t->servers);     /* rtt_fed restarts with the rows */
     g_hash_table_remove_all(t->clients);
     g_hash_table_remove_all(t->names);
@@ -395,6 +398,102 @@ draw_section(tree *t, int parent, GHashTable *h, const char *other, gboolean out
     g_ptr_array_free(rows, TRUE);
 }
 
+/* Per resolver: its clients' failed transactions by upstream cause, and
+ * under upstream_failed the servers below it that failed. Decided only
+ * once the pass is over; written once (docs/design.md, "Resolvers"). */
+typedef struct {
+    guint32 resolver;
+    guint by[DM_UPSTREAM_COUNT];
+    guint total;
+    GHashTable *servers;        /* interned address -> failed transactions (count) */
+} resolver_row;
+
+static gint
+cmp_resolvers(gconstpointer a, gconstpointer b)
+{
+    const resolver_row *x = *(resolver_row *const *)a, *y = *(resolver_row *const *)b;
+    if (x->total != y->total)
+        return x->total > y->total ? -1 : 1;
+    return x->resolver < y->resolver ? -1 : x->resolver > y->resolver;
+}
+
+static void
+draw_resolvers(tree *t)
+{
+    const dm_tracker *tr = t->src.v.tr;
+    const dm_upstream *up = t->src.v.up;
+    if (!t->final || t->resolvers_done || !up || !dm_upstream_ready(up))
+        return;
+    t->resolvers_done = TRUE;
+    GHashTable *rows = g_hash_table_new(g_direct_hash, g_direct_equal);
+    GPtrArray *order = g_ptr_array_new();
+    guint total = 0;
+    for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
+        dm_upstream_cause c = dm_upstream_cause_of(up, id);
+        if (c == DM_UPSTREAM_NONE || dm_ledger_counted(t->ledger, id) == DM_NOT_COUNTED)
+            continue;
+        guint32 r = dm_tracker_txn(tr, id)->server;
+        resolver_row *row = g_hash_table_lookup(rows, GUINT_TO_POINTER(r));
+        if (!row) {
+            row = g_new0(resolver_row, 1);
+            row->resolver = r;
+            row->servers = g_hash_table_new(g_direct_hash, g_direct_equal);
+            g_hash_table_insert(rows, GUINT_TO_POINTER(r), row);
+            g_ptr_array_add(order, row);
+        }
+        row->by[c]++;
+        row->total++;
+        total++;
+        const guint32 *s;
+        guint ns = dm_upstream_failed_servers(up, id, &s);
+        for (guint i = 0; i < ns; i++) {
+            gpointer k = GUINT_TO_POINTER(s[i]);
+            g_hash_table_insert(row->servers, k, GUINT_TO_POINTER(
+                GPOINTER_TO_UINT(g_hash_table_lookup(row->servers, k)) + 1));
+        }
+    }
+    if (total) {
+        stats_tree *st = t->st;
+        int top = set_node(st, ST_RESOLVERS, 0, total);
+        g_ptr_array_sort(order, cmp_resolvers);
+        guint rest = 0;
+        for (guint i = 0; i < order->len; i++) {
+            resolver_row *row = g_ptr_array_index(order, i);
+            if (i >= TOP_N) {
+                rest += row->total;
+                continue;
+            }
+            char a[48];
+            int rid = set_node(st, dm_addr_to_str(dm_tracker_addr(tr, row->resolver), a, sizeof a),
+                               top, row->total);
+            for (int c = DM_UPSTREAM_FAILED; c < DM_UPSTREAM_COUNT; c++) {
+                if (!row->by[c])
+                    continue;
+                int cid = set_node(st, dm_upstream_cause_name((dm_upstream_cause)c), rid,
+                                   row->by[c]);
+                if (c != DM_UPSTREAM_FAILED)
+                    continue;
+                GHashTableIter it;
+                gpointer k, v;
+                guint listed = 0;
+                g_hash_table_iter_init(&it, row->servers);
+                while (g_hash_table_iter_next(&it, &k, &v) && listed++ < TOP_N)
+                    set_node(st, dm_addr_to_str(dm_tracker_addr(tr, GPOINTER_TO_UINT(k)), a,
+                                                sizeof a), cid, GPOINTER_TO_UINT(v));
+            }
+        }
+        if (rest)
+            set_node(st, "Other resolvers", top, rest);
+    }
+    for (guint i = 0; i < order->len; i++) {
+        resolver_row *row = g_ptr_array_index(order, i);
+        g_hash_table_destroy(row->servers);
+        g_free(row);
+    }
+    g_ptr_array_free(order, TRUE);
+    g_hash_table_destroy(rows);
+}
+
 static guint
 sum(const guint *v, gsize n)
 {
@@ -444,6 +543,7 @@ draw(void *user)
                      t->lookups[o]);
         }
     }
+    draw_resolvers(t);
     set_node(st, ST_SERVERS, 0, total);
     draw_section(t, t->n_servers, t->servers, "Other servers", TRUE, TRUE);
     t->percentiles_done |= t->final;
