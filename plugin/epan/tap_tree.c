@@ -159,9 +159,12 @@ count_txn(tree *t, const dm_txn *x, int o, int sign)
     row_count(row_get(t->clients, GUINT_TO_POINTER(x->client), FALSE, a), o, sign);
     if (x->name && dm_outcome_is_failure((dm_outcome)o)) {
         guint64 *k = g_new(guint64, 1);
-        *k = ((guint64)dm_tracker_name_folded(tr, x->name) << 16) | x->qtype;
+        guint32 folded = dm_tracker_name_folded(tr, x->name);
+        *k = ((guint64)folded << 16) | x->qtype;
         char b[16];
-        char *label = g_strdup_printf("%s %s", dm_tracker_name(tr, x->name),
+        /* The case-folded spelling: the same whichever transaction is counted
+         * first (resolvers randomise case). */
+        char *label = g_strdup_printf("%s %s", dm_tracker_name(tr, folded),
                                       dm_qtype_text(x->qtype, b, sizeof b));
         row_count(row_get(t->names, k, TRUE, label), o, sign);
         g_free(label);
