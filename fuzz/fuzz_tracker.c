@@ -426,12 +426,12 @@ write_outputs(const st *s, const dm_ledger *seen, guint what)
 {
     if (what & OUT_REPORT) {
         GString *out = g_string_new(NULL);
-        dm_report_write(s->tr, s->ls, s->up, seen, out);
+        dm_report_write(s->tr, s->ls, s->up, s->dg, seen, out);
         CHECK(strlen(out->str) == out->len);
         g_string_free(out, TRUE);
     }
     if (what & OUT_TXLOG)
-        dm_txlog_write(s->tr, s->ls, s->up, seen, s->devnull);
+        dm_txlog_write(s->tr, s->ls, s->up, s->dg, seen, s->devnull);
 }
 
 /* fuzz/crashes/fuzz_tracker/ holds the reproducers of two bugs this check

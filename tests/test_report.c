@@ -42,7 +42,7 @@ static gchar *
 report(const fx *f, const dm_ledger *seen)
 {
     GString *out = g_string_new(NULL);
-    dm_report_write(f->tr, f->ls, NULL, seen, out);
+    dm_report_write(f->tr, f->ls, NULL, NULL, seen, out);
     g_test_message("%s", out->str);
     return g_string_free(out, FALSE);
 }
@@ -733,7 +733,7 @@ txlog(const fx *f, const dm_ledger *seen)
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     g_assert_nonnull(out);
-    dm_txlog_write(f->tr, f->ls, NULL, seen, out);
+    dm_txlog_write(f->tr, f->ls, NULL, NULL, seen, out);
     fclose(out);
     gchar *copy = g_strndup(buf, len);
     free(buf);

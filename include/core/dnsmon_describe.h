@@ -21,6 +21,11 @@ char *dm_icmp_cause(const dm_tracker *tr, const dm_txn *t, const dm_icmp *ic);
  * Bogus)", "no response within 5 s (3 attempts)"; g_free. */
 char *dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o);
 
+/* How an encrypted attempt failed, in a few words: "reset", "no answer",
+ * "ICMP port unreachable", "handshake alert bad_certificate (fatal, 42)";
+ * g_free. */
+char *dm_encrypted_failure_text(const dm_tracker *tr, const dm_txn *t);
+
 /* Why a resolver's transaction failed below it, for each upstream server
  * that failed (at most three): "queries to 192.0.2.20 for www.dead.test
  * were answered by ICMP port unreachable" (the resolver's); g_free. The frames

@@ -34,7 +34,9 @@ const char *dm_icmp_kind_meaning(dm_icmp_kind k);         /* its likely cause, o
 const char *dm_reporter_name(dm_reporter r);              /* "server", "client", "router" */
 const char *dm_reporter_text(dm_reporter r);              /* "the server", ... */
 
-const char *dm_transport_name(dm_transport t);            /* "udp" / "tcp" */
+const char *dm_transport_name(dm_transport t);            /* "udp", "tcp", "dot", ... */
+const char *dm_transport_text(dm_transport t);            /* "DNS over TLS" */
+const char *dm_tls_alert_name(guint8 desc);               /* "handshake_failure", or NULL */
 
 /* DNS types and Extended DNS Errors. */
 typedef struct { guint16 type; const char *name; } dm_qtype;

@@ -78,6 +78,62 @@ gboolean dm_parse_tcp(const guint8 *p, gsize len, dm_tcp_hdr *h);
 /* The source address in an IPv4 or IPv6 header. */
 gboolean dm_parse_ip_src(const guint8 *p, gsize len, dm_addr *src);
 
+/* ---- encrypted DNS ------------------------------------------------------
+ * What DNS over TLS, HTTPS and QUIC show (docs/design.md, "Encrypted DNS"):
+ * in the clear, the TLS records and QUIC packet headers; with the keys,
+ * Wireshark's decrypted data sources: the DoT byte stream, HTTP/2 frames,
+ * the decoded HTTP/2 headers, QUIC frames. */
+
+/* The TLS records that start a TCP payload. */
+typedef struct {
+    gboolean client_hello, server_hello;
+    gboolean tls13;             /* the ServerHello chose TLS 1.3 (supported_versions) */
+    gboolean alert;             /* an alert record (readable when clear: level and desc) */
+    gboolean alert_clear;
+    guint8 alert_level, alert_desc;
+    guint encrypted;            /* application data records (content type 23) */
+} dm_tls_info;
+
+/* FALSE when the payload does not start with a TLS record. */
+gboolean dm_tls_scan(const guint8 *p, gsize len, dm_tls_info *out);
+
+/* One HTTP/2 frame: its type, flags, stream and payload (padding removed). */
+typedef struct {
+    guint8 type, flags;
+    guint32 stream;
+    gsize payload, payload_len; /* offsets into the buffer */
+} dm_http2_frame;
+
+#define DM_HTTP2_DATA 0
+#define DM_HTTP2_HEADERS 1
+
+/* The HTTP/2 frames that make up p (the client's connection preface is
+ * skipped), at most max; 0 when p does not parse as frames. */
+guint dm_http2_frames(const guint8 *p, gsize len, dm_http2_frame *out, guint max);
+
+/* Wireshark's decoded HTTP/2 headers (4-byte length, name, 4-byte length,
+ * value, ...): the DNS query of a DoH GET (":method" GET, ":path" with
+ * "dns=" and a base64url message) into out; its length, 0 if none. */
+gsize dm_doh_get_query(const guint8 *p, gsize len, guint8 *out, gsize out_len);
+
+/* One QUIC STREAM frame. */
+typedef struct {
+    guint64 stream, offset;
+    gsize data, data_len;       /* offsets into the buffer */
+} dm_quic_stream;
+
+/* The STREAM frames among the frames of a decrypted QUIC packet payload,
+ * at most max (walking stops at a frame it does not know). */
+guint dm_quic_streams(const guint8 *p, gsize len, dm_quic_stream *out, guint max);
+
+/* The QUIC packets of one UDP datagram, by kind. */
+typedef struct {
+    gboolean initial, handshake, one_rtt;
+} dm_quic_info;
+
+/* FALSE when the datagram does not start like QUIC. */
+gboolean dm_quic_scan(const guint8 *p, gsize len, dm_quic_info *out);
+
 /* ---- finding headers in a frame ----------------------------------------
  * Without asking Wireshark for a protocol tree (which makes every dissector
  * do its tree work on every frame), dnsmon finds the headers it needs in

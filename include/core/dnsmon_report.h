@@ -10,6 +10,7 @@
 #define DNSMON_REPORT_H
 
 #include "dnsmon_ledger.h"
+#include "dnsmon_downgrade.h"
 #include "dnsmon_upstream.h"
 
 G_BEGIN_DECLS
@@ -17,7 +18,7 @@ G_BEGIN_DECLS
 /* Writes the report on the transactions a listener saw (all of them when
  * seen is NULL), with outcomes as of the tracker's end time. */
 void dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
-                     const dm_ledger *seen,
+                     const dm_downgrades *dg, const dm_ledger *seen,
                      GString *out);
 
 /* "1-6", "1-3,7,9-10": sorted frame numbers, runs folded; at most max_runs

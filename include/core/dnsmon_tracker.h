@@ -45,6 +45,8 @@ enum {
     DM_F_SYN            = 1u << 11, /* query role: a TCP SYN, not a DNS message */
     DM_F_MORE           = 1u << 12, /* response: a further message of a zone transfer */
     DM_F_WS_SAID        = 1u << 13, /* Wireshark's DNS dissector already says it repeats */
+    DM_F_SEAL           = 1u << 14, /* response role: the packet that decided an encrypted
+                                       connection read without keys (alert, close, data) */
     DM_F_GHOST          = 1u << 15  /* dropped by a read filter: never shown or linked */
 };
 
@@ -73,7 +75,10 @@ enum {
     DM_D_AA           = 1u << 1,    /* the deciding response is authoritative */
     DM_D_NS           = 1u << 2,    /* ... and has NS records in its authority section */
     DM_D_LEARNED      = 1u << 3,    /* ... and taught names (CNAME targets, nameservers) */
-    DM_D_CNAME        = 1u << 4     /* ... whose answers are CNAMEs only: a step to their target */
+    DM_D_CNAME        = 1u << 4,    /* ... whose answers are CNAMEs only: a step to their target */
+    /* An encrypted connection read without its keys: */
+    DM_D_ENCRYPTED    = 1u << 5,    /* the server sent application data */
+    DM_D_TLS_FAILED   = 1u << 6     /* an alert, or closed before the server's data */
 };
 
 /* Names a response teaches (CNAME targets, a referral's nameservers) that
@@ -120,13 +125,22 @@ typedef struct {
     dm_question q;              /* when the quote holds it */
 } dm_icmp_msg;
 
-/* A TCP segment to or from port 53 (the side with port 53 is the server). */
+/* A packet of a connection: TCP to or from port 53 (flow.transport tcp),
+ * DNS over TLS on TCP 853 (dot) or DNS over QUIC on UDP 853 (doq). The
+ * server is the side on the DNS port. For QUIC, syn is a client Initial
+ * packet and ack any packet from the server. What an encrypted connection
+ * shows in the clear (docs/design.md, "Encrypted DNS"): */
 typedef struct {
     guint32 frame;
     dm_time ts;
     dm_flow flow;               /* oriented client -> server */
     gboolean from_client;
     gboolean syn, ack, rst, fin;
+    gboolean hello;             /* a ClientHello (client) or ServerHello (server) */
+    gboolean tls13;             /* the ServerHello chose TLS 1.3 */
+    gboolean alert;             /* a TLS alert in the clear */
+    guint8 alert_level, alert_desc;
+    guint8 encrypted;           /* encrypted records (TLS 23) or 1-RTT QUIC packets in it */
 } dm_tcp_seg;
 
 /* One thing dnsmon says about a frame; a frame may hold several (pipelined
@@ -190,6 +204,8 @@ typedef struct {
     guint32 first_icmp, last_icmp;  /* its ICMP errors, a list through dm_icmp.next */
     guint32 query_icmp;         /* the first one quoting a query */
     guint32 learned;            /* names the deciding response taught: see dm_txn_learned */
+    dm_time closed;             /* an encrypted connection: when its fate was sealed */
+    guint8 alert_level, alert_desc;     /* its TLS alert, when DM_D_TLS_FAILED by one */
     char *ede_text;
 } dm_txn_ext;
 

@@ -14,13 +14,14 @@
 #include <stdio.h>
 
 #include "dnsmon_ledger.h"
+#include "dnsmon_downgrade.h"
 #include "dnsmon_upstream.h"
 
 G_BEGIN_DECLS
 
 /* Writes a line for each transaction a listener saw (all when seen is NULL). */
 void dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
-                    const dm_ledger *seen, FILE *out);
+                    const dm_downgrades *dg, const dm_ledger *seen, FILE *out);
 /* Appends s as a JSON string literal (quotes included). */
 void dm_json_string(GString *out, const char *s);
 

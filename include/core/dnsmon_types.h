@@ -66,7 +66,25 @@ typedef struct {
     guint8 bytes[16];           /* network order; IPv4 uses the first 4 */
 } dm_addr;
 
-typedef enum { DM_UDP = 0, DM_TCP = 1, DM_TRANSPORT_COUNT } dm_transport;
+/* How a DNS message travelled. The key of a transaction uses the wire
+ * protocol (UDP or TCP: what an ICMP error quotes); DNS over TLS, HTTPS and
+ * QUIC are a transaction's transport as users see it (docs/design.md,
+ * "Encrypted DNS"). */
+typedef enum {
+    DM_UDP = 0,
+    DM_TCP = 1,
+    DM_DOT = 2,                 /* DNS over TLS (TCP 853) */
+    DM_DOH = 3,                 /* DNS over HTTPS (HTTP/2) */
+    DM_DOQ = 4,                 /* DNS over QUIC (UDP 853) */
+    DM_TRANSPORT_COUNT
+} dm_transport;
+
+/* The wire protocol under a transport. */
+static inline dm_transport
+dm_wire(dm_transport t)
+{
+    return t == DM_UDP || t == DM_DOQ ? DM_UDP : DM_TCP;
+}
 
 /* Always oriented client -> server, whatever the direction of the packet. */
 typedef struct {

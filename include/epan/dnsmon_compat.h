@@ -48,6 +48,14 @@ typedef gboolean dm_pref_bool;
 #define DM_STAT_INIT_OK
 #endif
 
+/* A data source's "Name (N bytes)" (wmem_free(NULL, ...) it): renamed
+ * get_data_source_description() in 4.6. */
+#if DM_WS_AT_LEAST(4, 6)
+#define DM_DATA_SOURCE_TEXT(src) get_data_source_description(src)
+#else
+#define DM_DATA_SOURCE_TEXT(src) get_data_source_name(src)
+#endif
+
 /* wsutil/plugins.h (and plugin_describe) only exist from 4.2 on; the value
  * of WS_PLUGIN_DESC_DISSECTOR is 1 wherever it exists. */
 #define DM_PLUGIN_DESC_DISSECTOR 1u

@@ -23,6 +23,7 @@
 
 #include <epan/packet.h>
 
+#include "dnsmon_downgrade.h"
 #include "dnsmon_lookups.h"
 #include "dnsmon_tracker.h"
 #include "dnsmon_upstream.h"
@@ -38,6 +39,7 @@ typedef struct {
     const dm_tracker *tr;       /* NULL between files */
     const dm_lookups *ls;
     const dm_upstream *up;
+    const dm_downgrades *dg;
     guint generation;           /* 1, 2, ...: one per engine opened */
 } dnsmon_view;
 

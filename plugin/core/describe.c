@@ -61,6 +61,16 @@ dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o)
         return dm_capture_end_text(dm_time_diff(dm_tracker_end_time(tr), t->last_ts));
     case DM_OUTCOME_LAME:
         return g_strdup("NOERROR without answers, not authoritative, no referral (lame)");
+    case DM_OUTCOME_TLS_FAILED: {
+        if (e && (e->alert_level || e->alert_desc)) {
+            const char *n = dm_tls_alert_name(e->alert_desc);
+            return g_strdup_printf("handshake alert %s (%s, %u)", n ? n : "unknown",
+                                   e->alert_level == 2 ? "fatal" : "warning", e->alert_desc);
+        }
+        return g_strdup("the handshake failed: closed before any data from the server");
+    }
+    case DM_OUTCOME_ENCRYPTED:
+        return g_strdup("the server sent encrypted data (no keys to read it)");
     default: {
         const char *n = dm_rcode_name(t->rcode);
         char *rc = n ? g_strdup(n) : g_strdup_printf("rcode %u", t->rcode);
@@ -177,4 +187,22 @@ upstream_text(GString *s, const dm_tracker *tr, const dm_upstream *up, guint32 t
     }
     if (ns > 3)
         g_string_append_printf(s, "; and %u more server%s", ns - 3, ns - 3 == 1 ? "" : "s");
+}
+
+char *
+dm_encrypted_failure_text(const dm_tracker *tr, const dm_txn *t)
+{
+    dm_outcome o = dm_txn_outcome(tr, t);
+    switch (o) {
+    case DM_OUTCOME_REJECTED: {
+        const dm_icmp *ic = dm_txn_icmp_on_query(tr, t);
+        return ic ? g_strdup_printf("ICMP %s", dm_icmp_kind_text((dm_icmp_kind)ic->kind))
+                  : g_strdup("reset");
+    }
+    case DM_OUTCOME_UNANSWERED:
+    case DM_OUTCOME_INCOMPLETE:
+        return g_strdup("no answer");
+    default:
+        return dm_failure_detail(tr, t, o);
+    }
 }

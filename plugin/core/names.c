@@ -312,12 +312,56 @@ dm_icmp_classify(guint8 version, guint8 type, guint8 code)
 static const char *const transports[DM_TRANSPORT_COUNT] = {
     [DM_UDP] = "udp",
     [DM_TCP] = "tcp",
+    [DM_DOT] = "dot",
+    [DM_DOH] = "doh",
+    [DM_DOQ] = "doq",
 };
 
 const char *
 dm_transport_name(dm_transport t)
 {
     return t < DM_TRANSPORT_COUNT ? transports[t] : "?";
+}
+
+const char *
+dm_transport_text(dm_transport t)
+{
+    static const char *const text[DM_TRANSPORT_COUNT] = {
+        [DM_UDP] = "DNS over UDP", [DM_TCP] = "DNS over TCP", [DM_DOT] = "DNS over TLS",
+        [DM_DOH] = "DNS over HTTPS", [DM_DOQ] = "DNS over QUIC",
+    };
+    return t < DM_TRANSPORT_COUNT ? text[t] : "DNS";
+}
+
+const char *
+dm_tls_alert_name(guint8 desc)
+{
+    switch (desc) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return NULL;
+    }
 }
 
 const char *const *

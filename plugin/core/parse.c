@@ -419,3 +419,338 @@ dm_find_icmp(const guint8 *buf, gsize len, const dm_addr *src, const dm_addr *ds
     }
     return FALSE;
 }
+
+/* ---- encrypted DNS ----------------------------------------------------- */
+
+static guint32
+get24(const guint8 *p)
+{
+    return (guint32)p[0] << 16 | (guint32)p[1] << 8 | p[2];
+}
+
+static guint32
+get32(const guint8 *p)
+{
+    return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
+}
+
+/* Does the ServerHello at p (handshake body, after type and length) choose
+ * TLS 1.3: a supported_versions extension (43) holding 0x0304? */
+static gboolean
+server_hello_tls13(const guint8 *p, gsize len)
+{
+    /* version 2, random 32, session id, cipher 2, compression 1, extensions */
+    gsize o = 2 + 32;
+    if (o + 1 > len)
+        return FALSE;
+    o += 1 + (gsize)p[o];
+    o += 3;
+    if (o + 2 > len)
+        return FALSE;
+    gsize end = MIN(len, o + 2 + get16(p + o));
+    o += 2;
+    while (o + 4 <= end) {
+        guint16 type = get16(p + o), elen = get16(p + o + 2);
+        if (type == 43 && elen == 2 && o + 6 <= end)
+            return get16(p + o + 4) == 0x0304;
+        o += 4u + elen;
+    }
+    return FALSE;
+}
+
+gboolean
+dm_tls_scan(const guint8 *p, gsize len, dm_tls_info *out)
+{
+    memset(out, 0, sizeof *out);
+    gsize o = 0;
+    gboolean any = FALSE;
+    while (o + 5 <= len) {
+        guint8 type = p[o];
+        guint16 version = get16(p + o + 1), rlen = get16(p + o + 3);
+        if (type < 20 || type > 23 || (version >> 8) != 3 || rlen > 16384 + 2048)
+            break;
+        any = TRUE;
+        const guint8 *body = p + o + 5;
+        gsize avail = MIN((gsize)rlen, len - o - 5);
+        if (type == 22 && avail >= 4) {
+            if (body[0] == 1)
+                out->client_hello = TRUE;
+            else if (body[0] == 2) {
+                out->server_hello = TRUE;
+                out->tls13 = server_hello_tls13(body + 4, MIN(avail - 4, (gsize)get24(body + 1)));
+            }
+        } else if (type == 21) {
+            out->alert = TRUE;
+            if (rlen == 2 && avail == 2) {
+                out->alert_clear = TRUE;
+                out->alert_level = body[0];
+                out->alert_desc = body[1];
+            }
+        } else if (type == 23) {
+            out->encrypted++;
+        }
+        o += 5u + rlen;
+    }
+    return any;
+}
+
+guint
+dm_http2_frames(const guint8 *p, gsize len, dm_http2_frame *out, guint max)
+{
+    static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    gsize o = 0;
+    if (len >= sizeof preface - 1 && memcmp(p, preface, sizeof preface - 1) == 0)
+        o = sizeof preface - 1;
+    guint n = 0;
+    while (o + 9 <= len && n < max) {
+        gsize flen = get24(p + o);
+        guint8 type = p[o + 3], flags = p[o + 4];
+        if (type > 9 || o + 9 + flen > len)
+            return 0;           /* not (whole) HTTP/2 frames: another record's tail */
+        dm_http2_frame *f = &out[n++];
+        f->type = type;
+        f->flags = flags;
+        f->stream = get32(p + o + 5) & 0x7fffffff;
+        f->payload = o + 9;
+        f->payload_len = flen;
+        if ((type == DM_HTTP2_DATA || type == DM_HTTP2_HEADERS) && (flags & 0x08)) {
+            gsize pad = flen ? p[o + 9] : 0;        /* PADDED */
+            if (1 + pad > flen)
+                return 0;
+            f->payload++;
+            f->payload_len = flen - 1 - pad;
+        }
+        o += 9 + flen;
+    }
+    return n;
+}
+
+static int
+b64url(guint8 c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-' || c == '+')
+        return 62;
+    if (c == '_' || c == '/')
+        return 63;
+    return -1;
+}
+
+static gsize decode_dns_param(const guint8 *path, gsize path_len, guint8 *out, gsize out_len);
+
+gsize
+dm_doh_get_query(const guint8 *p, gsize len, guint8 *out, gsize out_len)
+{
+    gboolean get = FALSE;
+    const guint8 *path = NULL;
+    gsize path_len = 0, o = 0;
+    while (o + 4 <= len) {
+        gsize nlen = get32(p + o);
+        if (nlen > len - o - 4)
+            return 0;
+        const guint8 *name = p + o + 4;
+        o += 4 + nlen;
+        if (o + 4 > len)
+            return 0;
+        gsize vlen = get32(p + o);
+        if (vlen > len - o - 4)
+            return 0;
+        const guint8 *value = p + o + 4;
+        o += 4 + vlen;
+        if (nlen == 7 && memcmp(name, ":method", 7) == 0)
+            get = vlen == 3 && memcmp(value, "GET", 3) == 0;
+        else if (nlen == 5 && memcmp(name, ":path", 5) == 0) {
+            path = value;
+            path_len = vlen;
+        }
+    }
+    if (!get || !path)
+        return 0;
+    gsize n = decode_dns_param(path, path_len, out, out_len);
+    /* A query of one question, or nothing (another GET with "dns="). */
+    static dm_dns_parsed d;
+    if (n < 12 || !dm_parse_dns(out, n, FALSE, &d) || d.qr || d.qdcount != 1 || !d.has_question)
+        return 0;
+    return n;
+}
+
+/* "...?dns=<base64url>[&...]" decoded. */
+static gsize
+decode_dns_param(const guint8 *path, gsize path_len, guint8 *out, gsize out_len)
+{
+    gsize i = 0;
+    for (; i + 4 <= path_len; i++)
+        if ((i == 0 || path[i - 1] == '?' || path[i - 1] == '&') && memcmp(path + i, "dns=", 4) == 0)
+            break;
+    if (i + 4 > path_len)
+        return 0;
+    gsize n = 0;
+    guint32 acc = 0;
+    int bits = 0;
+    for (i += 4; i < path_len && path[i] != '&'; i++) {
+        int v = b64url(path[i]);
+        if (v < 0) {
+            if (path[i] == '=')
+                break;
+            return 0;
+        }
+        acc = acc << 6 | (guint32)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n >= out_len)
+                return 0;
+            out[n++] = (guint8)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+/* A QUIC variable-length integer at *o; FALSE when it runs out. */
+static gboolean
+varint(const guint8 *p, gsize len, gsize *o, guint64 *v)
+{
+    if (*o >= len)
+        return FALSE;
+    gsize n = (gsize)1 << (p[*o] >> 6);
+    if (*o + n > len)
+        return FALSE;
+    guint64 x = p[*o] & 0x3f;
+    for (gsize i = 1; i < n; i++)
+        x = x << 8 | p[*o + i];
+    *o += n;
+    *v = x;
+    return TRUE;
+}
+
+/* Skips n varints. */
+static gboolean
+varints(const guint8 *p, gsize len, gsize *o, guint n)
+{
+    guint64 v;
+    for (guint i = 0; i < n; i++)
+        if (!varint(p, len, o, &v))
+            return FALSE;
+    return TRUE;
+}
+
+/* Skips a varint length and that many bytes. */
+static gboolean
+skip_counted(const guint8 *p, gsize len, gsize *o)
+{
+    guint64 n;
+    if (!varint(p, len, o, &n) || n > len - *o)
+        return FALSE;
+    *o += (gsize)n;
+    return TRUE;
+}
+
+guint
+dm_quic_streams(const guint8 *p, gsize len, dm_quic_stream *out, guint max)
+{
+    gsize o = 0;
+    guint n = 0;
+    guint64 v;
+    while (o < len && n < max) {
+        guint64 type;
+        if (!varint(p, len, &o, &type))
+            break;
+        if (type >= 0x08 && type <= 0x0f) {
+            dm_quic_stream st;
+            memset(&st, 0, sizeof st);
+            if (!varint(p, len, &o, &st.stream) ||
+                ((type & 0x04) && !varint(p, len, &o, &st.offset)))
+                break;
+            guint64 dlen = len - o;
+            if ((type & 0x02) && !varint(p, len, &o, &dlen))
+                break;
+            if (dlen > len - o)
+                break;
+            st.data = o;
+            st.data_len = (gsize)dlen;
+            out[n++] = st;
+            o += (gsize)dlen;
+            continue;
+        }
+        gboolean ok = TRUE;
+        switch (type) {
+        case 0x00: case 0x01: case 0x1e: break;                     /* PADDING, PING, HANDSHAKE_DONE */
+        case 0x02: case 0x03: {                                     /* ACK */
+            guint64 ranges;
+            ok = varints(p, len, &o, 2) && varint(p, len, &o, &ranges) && ranges < len &&
+                 varints(p, len, &o, 1 + 2 * (guint)ranges) &&
+                 (type == 0x02 || varints(p, len, &o, 3));
+            break;
+        }
+        case 0x04: ok = varints(p, len, &o, 3); break;             /* RESET_STREAM */
+        case 0x05: case 0x11: case 0x15: ok = varints(p, len, &o, 2); break;
+        case 0x06: ok = varints(p, len, &o, 1) && skip_counted(p, len, &o); break;  /* CRYPTO */
+        case 0x07: ok = skip_counted(p, len, &o); break;            /* NEW_TOKEN */
+        case 0x10: case 0x12: case 0x13: case 0x14: case 0x16: case 0x17: case 0x19:
+            ok = varint(p, len, &o, &v);
+            break;
+        case 0x18:                                                  /* NEW_CONNECTION_ID */
+            ok = varints(p, len, &o, 2) && o < len && o + 1 + p[o] + 16 <= len;
+            if (ok)
+                o += 1 + p[o] + 16;
+            break;
+        case 0x1a: case 0x1b:                                       /* PATH_* */
+            ok = o + 8 <= len;
+            o += 8;
+            break;
+        case 0x1c: ok = varints(p, len, &o, 2) && skip_counted(p, len, &o); break;
+        case 0x1d: ok = varints(p, len, &o, 1) && skip_counted(p, len, &o); break;
+        case 0x30: o = len; break;                                  /* DATAGRAM to the end */
+        case 0x31: ok = skip_counted(p, len, &o); break;
+        default: ok = FALSE; break;
+        }
+        if (!ok)
+            break;
+    }
+    return n;
+}
+
+gboolean
+dm_quic_scan(const guint8 *p, gsize len, dm_quic_info *out)
+{
+    memset(out, 0, sizeof *out);
+    gsize o = 0;
+    gboolean any = FALSE;
+    while (o < len) {
+        guint8 first = p[o];
+        if (!(first & 0x40))
+            break;              /* the fixed bit: not QUIC (or padding) */
+        if (!(first & 0x80)) {
+            out->one_rtt = TRUE;    /* a short header runs to the end */
+            return TRUE;
+        }
+        /* long header: version, connection ids, (Initial: token), length */
+        gsize q = o + 5;
+        if (q >= len || o + 5 > len || q + 1 + p[q] >= len)
+            break;
+        q += 1 + p[q];
+        if (q >= len || q + 1 + p[q] > len)
+            break;
+        q += 1 + p[q];
+        guint8 kind = (first >> 4) & 0x03;
+        if (kind == 3)
+            return TRUE;        /* Retry: no length */
+        if (kind == 0 && !skip_counted(p, len, &q))
+            break;
+        guint64 plen;
+        if (!varint(p, len, &q, &plen) || plen > len - q)
+            break;
+        any = TRUE;
+        if (kind == 0)
+            out->initial = TRUE;
+        else if (kind == 2)
+            out->handshake = TRUE;
+        o = q + (gsize)plen;
+    }
+    return any || out->one_rtt;
+}

@@ -282,7 +282,7 @@ rejected_cause(const dm_tracker *tr, const finding *f, dm_icmp_kind kind)
     const reporter *r = reporter_of_kind(f, kind);
     if (r)
         dm_addr_to_str(dm_tracker_addr(tr, r->addr), rep, sizeof rep);
-    const char *proto = f->transport == DM_TCP ? "tcp" : "udp";
+    const char *proto = dm_transport_name(dm_wire((dm_transport)f->transport));
     gboolean server = r && r->who == DM_REPORTER_SERVER;
     switch (kind) {
     case DM_ICMP_PORT_UNREACHABLE:
@@ -385,8 +385,8 @@ finding_parts(const dm_tracker *tr, const dm_upstream *up, const finding *f)
     }
     if (f->resets)
         add_part(parts, f->resets, g_strdup_printf("%u refused by a TCP reset", f->resets),
-                 g_strdup_printf("no DNS over TCP on %s port %u (connections refused)", srv,
-                                 f->port));
+                 g_strdup_printf("no %s on %s port %u (connections refused)",
+                                 dm_transport_text((dm_transport)f->transport), srv, f->port));
     if (f->wrong) {
         char *from = dm_endpoint_to_str(dm_tracker_addr(tr, f->wrong_from), f->wrong_port);
         add_part(parts, f->wrong,
@@ -408,6 +408,9 @@ finding_parts(const dm_tracker *tr, const dm_upstream *up, const finding *f)
         { DM_OUTCOME_NXDOMAIN, "answered NXDOMAIN", "names that do not exist (NXDOMAIN)" },
         { DM_OUTCOME_ERROR, "answered with another error code",
           "the server rejected the queries as malformed or unsupported" },
+        { DM_OUTCOME_TLS_FAILED, "failed in the TLS handshake",
+          "the encrypted connection fails in its handshake (a certificate the client rejects, "
+          "no common TLS version or ALPN)" },
         { DM_OUTCOME_LAME, "answered lame (not authoritative, no referral)",
           "a lame delegation: the server is not authoritative for the zone it was delegated and "
           "refers nowhere" },
@@ -488,8 +491,8 @@ write_finding(GString *out, const dm_tracker *tr, const dm_upstream *up, guint n
 {
     char srv[48];
     dm_addr_to_str(dm_tracker_addr(tr, f->server), srv, sizeof srv);
-    g_string_append_printf(out, "\nFinding %u: DNS over %s to %s port %u%s\n", n,
-                           f->transport == DM_TCP ? "TCP" : "UDP", srv, f->port,
+    g_string_append_printf(out, "\nFinding %u: %s to %s port %u%s\n", n,
+                           dm_transport_text((dm_transport)f->transport), srv, f->port,
                            up && dm_upstream_is_resolver(up, f->server) ? " (a resolver)" : "");
     GArray *parts = finding_parts(tr, up, f);
     g_string_append_printf(out, "  What failed:  %u of %u transactions (%u of %u %s) for ",
@@ -498,7 +501,7 @@ write_finding(GString *out, const dm_tracker *tr, const dm_upstream *up, guint n
     if (keyset_size(&f->names))
         keyset_list(out, tr, &f->names);
     else
-        g_string_append(out, "no question (TCP connection attempts)");
+        g_string_append(out, "no question (connection attempts)");
     g_string_append(out, ": ");
     for (guint i = 0, said = 0; i < parts->len; i++)
         if (g_array_index(parts, part, i).what)
@@ -523,6 +526,9 @@ write_finding(GString *out, const dm_tracker *tr, const dm_upstream *up, guint n
     } else if (f->wrong) {
         g_string_append(out, "the clients themselves: answers came back from another address, "
                              "and the clients refused them");
+    } else if (f->by_outcome[DM_OUTCOME_TLS_FAILED] == f->failed) {
+        g_string_append(out, "the TLS handshake, in the clear (an alert, or the connection "
+                             "closed before any data from the server)");
     } else {
         guint silent = f->by_outcome[DM_OUTCOME_UNANSWERED] + f->by_outcome[DM_OUTCOME_INCOMPLETE];
         g_string_append(out, silent == f->failed ? "nobody: no response and no ICMP error came back"
@@ -710,7 +716,8 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
             g_string_append(out, "  Every failure recovered: no lookup failed for good.\n");
         if (failed_alone)
             g_string_append_printf(out, "  Outside any lookup: %u failed transaction%s without a "
-                                   "question (TCP connection attempts, malformed queries).\n",
+                                   "question (connection attempts, encrypted connections read "
+                                   "without keys, malformed queries).\n",
                                    failed_alone, failed_alone == 1 ? "" : "s");
         if (by[DM_LOOKUP_INCOMPLETE])
             g_string_append_printf(out, "  Still open when the capture ended: %u lookup%s.\n",
@@ -724,11 +731,88 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
     keyset_clear(&all_clients);
 }
 
+/* ---- falling back to unencrypted DNS ----------------------------------- */
+
+typedef struct {
+    guint32 attempt;            /* a failed encrypted transaction: what is said of the group */
+    guint txns;
+    keyset clients;
+    GArray *frames;             /* guint32: the failed attempts' first frames */
+} fallback;
+
+/* Plain transactions that followed a failed encrypted attempt, grouped by
+ * where and how it failed: "clients fall back to unencrypted DNS because
+ * DNS over TLS to S is reset". */
+static void
+write_downgrades(GString *out, const dm_tracker *tr, const dm_downgrades *dg,
+                 const dm_ledger *seen)
+{
+    if (!dm_downgrades_ready(dg))
+        return;
+    GPtrArray *groups = g_ptr_array_new();
+    GHashTable *by = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTable *attempts = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
+        guint32 of = dm_downgrade_of(dg, id);
+        if (!of || (seen && !dm_ledger_seen(seen, id)))
+            continue;
+        const dm_txn *e = dm_tracker_txn(tr, of);
+        char *how = dm_encrypted_failure_text(tr, e);
+        char *key = g_strdup_printf("%u/%u/%s", e->transport, e->server, how);
+        g_free(how);
+        fallback *g = g_hash_table_lookup(by, key);
+        if (!g) {
+            g = g_new0(fallback, 1);
+            g->attempt = of;
+            keyset_init(&g->clients, CLIENTS_LISTED, KS_ADDR);
+            g->frames = g_array_new(FALSE, FALSE, sizeof(guint32));
+            g_hash_table_insert(by, key, g);
+            g_ptr_array_add(groups, g);
+        } else {
+            g_free(key);
+        }
+        g->txns++;
+        const dm_txn *t = dm_tracker_txn(tr, id);
+        keyset_add(&g->clients, t->client, t->client);
+        if (!g_hash_table_contains(attempts, GUINT_TO_POINTER(of))) {
+            g_hash_table_add(attempts, GUINT_TO_POINTER(of));
+            guint32 f = dm_tracker_item_frame(tr, e->first_item);
+            g_array_append_val(g->frames, f);
+        }
+    }
+    if (groups->len)
+        g_string_append(out, "\nFallback to unencrypted DNS (a privacy finding):\n");
+    for (guint i = 0; i < groups->len; i++) {
+        fallback *g = g_ptr_array_index(groups, i);
+        const dm_txn *e = dm_tracker_txn(tr, g->attempt);
+        char srv[48], *how = dm_encrypted_failure_text(tr, e);
+        guint nc = keyset_size(&g->clients);
+        g_string_append_printf(out, "  %u client%s fall%s back to unencrypted DNS because %s to "
+                               "%s fails (%s): %u plain DNS transaction%s after it. Clients: ",
+                               nc, nc == 1 ? "" : "s", nc == 1 ? "s" : "",
+                               dm_transport_text((dm_transport)e->transport),
+                               dm_addr_to_str(dm_tracker_addr(tr, e->server), srv, sizeof srv),
+                               how, g->txns, g->txns == 1 ? "" : "s");
+        keyset_list(out, tr, &g->clients);
+        g_string_append(out, ". Failed attempts: frame");
+        g_string_append(out, g->frames->len == 1 ? " " : "s ");
+        dm_frames_to_ranges(g->frames, EVIDENCE_RUNS, out);
+        g_string_append(out, ".\n");
+        g_free(how);
+        keyset_clear(&g->clients);
+        g_array_free(g->frames, TRUE);
+        g_free(g);
+    }
+    g_ptr_array_free(groups, TRUE);
+    g_hash_table_destroy(by);
+    g_hash_table_destroy(attempts);
+}
+
 /* ---- the report -------------------------------------------------------- */
 
 void
 dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
-                     const dm_ledger *seen, GString *out)
+                     const dm_downgrades *dg, const dm_ledger *seen, GString *out)
 {
     GHashTable *by_server = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     GPtrArray *order = g_ptr_array_new_with_free_func(finding_free);
@@ -852,6 +936,8 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
     }
     if (!k)
         g_string_append(out, "\nNo failed DNS transactions.\n");
+    if (dg)
+        write_downgrades(out, tr, dg, seen);
     g_string_append(out, "\nHealthy traffic: ");
     if (healthy) {
         guint ns = g_hash_table_size(healthy_servers);

@@ -49,7 +49,7 @@ static void
 probe_of_txn(const dm_tracker *tr, const dm_txn *t, probe *p)
 {
     memset(p, 0, sizeof *p);
-    p->transport = t->transport;
+    p->transport = (guint8)dm_wire((dm_transport)t->transport);
     p->client = t->client;
     p->server = t->server;
     p->cport = t->client_port;
@@ -64,7 +64,7 @@ static void
 probe_of_conn(const dm_conn *c, probe *p)
 {
     memset(p, 0, sizeof *p);
-    p->transport = DM_TCP;
+    p->transport = (guint8)dm_wire((dm_transport)c->transport);
     p->client = c->client;
     p->server = c->server;
     p->cport = c->cport;
@@ -699,6 +699,12 @@ dm_txn_outcome(const dm_tracker *tr, const dm_txn *t)
         default: return DM_OUTCOME_ERROR;
         }
     }
+    /* An encrypted connection read without its keys (docs/design.md,
+     * "Encrypted DNS"). */
+    if (t->dns & DM_D_ENCRYPTED)
+        return DM_OUTCOME_ENCRYPTED;
+    if (t->dns & DM_D_TLS_FAILED)
+        return DM_OUTCOME_TLS_FAILED;
     if (t->flags & (DM_T_ICMP_QUERY | DM_T_RESET))
         return DM_OUTCOME_REJECTED;
     if (t->flags & DM_T_WRONG_SOURCE)

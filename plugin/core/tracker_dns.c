@@ -40,7 +40,7 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
     tk_advance_time(tr, m->ts);
     probe p;
     memset(&p, 0, sizeof p);
-    p.transport = (guint8)m->flow.transport;
+    p.transport = (guint8)dm_wire(m->flow.transport);
     p.client = tk_addr_id(tr, &m->flow.client);
     p.server = tk_addr_id(tr, &m->flow.server);
     p.cport = m->flow.client_port;
@@ -51,7 +51,11 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
     p.qtype = name ? m->q.type : 0;
     p.qclass = name ? m->q.klass : 0;
 
-    guint32 cid = p.transport == DM_TCP ? tk_conn_find(tr, p.client, p.cport, p.server, p.sport) : 0;
+    /* A connection carries it: TCP, DNS over TLS, HTTPS or QUIC. */
+    guint32 cid = m->flow.transport != DM_UDP
+                      ? tk_conn_find(tr, dm_wire(m->flow.transport), p.client, p.cport, p.server,
+                                     p.sport)
+                      : 0;
     guint32 id = 0;
     guint flags = 0;
     gboolean fresh = FALSE;
@@ -71,6 +75,7 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
         tk_txn_index_dns(tr, id);
     } else if (!id) {
         id = tk_txn_new(tr, &p, name, m->ts, name ? 0 : DM_T_NO_QUESTION);
+        TXN(tr, id)->transport = (guint8)m->flow.transport;
         tk_txn_index_dns(tr, id);
         fresh = TRUE;
     }
@@ -83,7 +88,8 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
     dm_txn *t = tk_attempt(tr, id, item, m->ts);
     if (t->attempts == 1 && m->rd)
         t->dns |= DM_D_RD;
-    if (t->transport == DM_TCP && (t->flags & DM_T_MULTI) == 0 && (t->qtype == 252 || t->qtype == 251))
+    if (dm_wire((dm_transport)t->transport) == DM_TCP && (t->flags & DM_T_MULTI) == 0 &&
+        (t->qtype == 252 || t->qtype == 251))
         t->flags |= DM_T_MULTI;
     if (cid && !(flags & DM_F_RETRANSMISSION)) {
         tk_conn_add_txn(tr, cid, id);
@@ -103,6 +109,18 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
 }
 
 /* ---- responses --------------------------------------------------------- */
+
+/* A DoH GET carries its query in the URL: when the request could not be
+ * read, its response starts the transaction (never unsolicited). */
+static guint32
+doh_get(dm_tracker *tr, const probe *p, guint32 name, const dm_dns_msg *m)
+{
+    guint32 id = tk_txn_new(tr, p, name, m->ts, name ? 0 : DM_T_NO_QUESTION);
+    TXN(tr, id)->transport = DM_DOH;
+    tk_txn_index_dns(tr, id);
+    tk_notify(tr, DM_EV_NEW, id, m->ts);
+    return id;
+}
 
 /* Keeps the names a deciding response taught (for a resolver's upstream
  * side: the CNAME target it asks next, the nameservers it looks up). */
@@ -149,7 +167,7 @@ dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
     tk_advance_time(tr, m->ts);
     probe p;
     memset(&p, 0, sizeof p);
-    p.transport = (guint8)m->flow.transport;
+    p.transport = (guint8)dm_wire(m->flow.transport);
     p.client = tk_addr_id(tr, &m->flow.client);
     p.server = tk_addr_id(tr, &m->flow.server);
     p.cport = m->flow.client_port;
@@ -165,6 +183,8 @@ dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
     guint32 id = name ? tk_ix_find(tr, IX_QUESTION, &p) : 0;
     if (!id)
         id = tk_ix_find(tr, IX_KEY, &p);
+    if (!id && m->flow.transport == DM_DOH)
+        id = doh_get(tr, &p, name, m);
     if (!id) {
         guint32 w = wrong_source_of(tr, &p);
         guint32 note = tk_note_add(tr, &m->flow, name, p.qtype, m->rcode);

@@ -9,15 +9,15 @@
 static gboolean
 is_dns_port(guint16 p)
 {
-    return p == 53 || p == 5353 || p == 5355;
+    return p == 53 || p == 5353 || p == 5355 || p == 853;
 }
 
 /* Is there a transaction (or connection) on this oriented flow? */
 static gboolean
 flow_known(const dm_tracker *tr, const probe *p)
 {
-    return tk_ix_find(tr, IX_FLOW, p) || (p->transport == DM_TCP &&
-           tk_conn_find(tr, p->client, p->cport, p->server, p->sport));
+    return tk_ix_find(tr, IX_FLOW, p) ||
+           tk_conn_find(tr, (dm_transport)p->transport, p->client, p->cport, p->server, p->sport);
 }
 
 static void
@@ -112,10 +112,12 @@ match_quote(dm_tracker *tr, const dm_icmp_msg *m, const quote *q, match *r)
             if (id && q->named && TXN(tr, id)->name &&
                 !tk_same_question(tr, TXN(tr, id), name, p->qtype, p->qclass))
                 id = 0;     /* it quotes another question: not this query */
-        } else if (m->transport == DM_TCP && !q->quotes_response) {
-            guint32 cid = tk_conn_find(tr, p->client, p->cport, p->server, p->sport);
+        } else if (!q->quotes_response) {
+            /* A connection attempt (a SYN, a QUIC Initial) still waiting. */
+            guint32 cid = tk_conn_find(tr, m->transport, p->client, p->cport, p->server,
+                                       p->sport);
             dm_conn *c = cid ? CONN(tr, cid) : NULL;
-            if (c && c->state == CONN_SYN_SENT && (!c->txns || !c->txns->len)) {
+            if (c && c->state == CONN_SYN_SENT && (!c->txns || !c->txns->len) && c->syn_items) {
                 id = tk_conn_txn(tr, cid, 0);
                 c = CONN(tr, cid);
                 r->quoted = g_array_index(c->syn_items, guint32, c->syn_items->len - 1);

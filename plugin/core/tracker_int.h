@@ -51,7 +51,12 @@ typedef struct {
     GArray *syn_items;          /* guint32 item ids */
     GArray *txns;               /* guint32: DNS transactions it carried */
     dm_time first_syn, last_syn;
+    dm_time last_seen;          /* its latest packet (encrypted: the handshake's time-out) */
     guint8 state;
+    guint8 transport;           /* tcp, dot or doq (dm_transport) */
+    /* Encrypted DNS read without keys (docs/design.md, "Encrypted DNS"). */
+    guint8 s_hello, tls13, c_encrypted, s_app;
+    guint8 alert, alert_level, alert_desc;
 } dm_conn;
 
 /* What a dm_timer of tr->timers is about. */
@@ -116,8 +121,8 @@ void tk_link_fallback(dm_tracker *tr, guint32 udp, guint32 tcp);
 dm_txn *tk_attempt(dm_tracker *tr, guint32 id, guint32 item, dm_time ts);
 
 /* tracker_tcp.c */
-guint32 tk_conn_find(const dm_tracker *tr, guint32 client, guint16 cport, guint32 server,
-                     guint16 sport);
+guint32 tk_conn_find(const dm_tracker *tr, dm_transport wire, guint32 client, guint16 cport,
+                     guint32 server, guint16 sport);
 guint32 tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp);
 void tk_conn_expire(dm_tracker *tr, guint32 cid);
 void tk_conn_add_txn(dm_tracker *tr, guint32 cid, guint32 txn);

@@ -1,18 +1,23 @@
-/* tracker_tcp.c — DNS over TCP connections (docs/design.md, "DNS over TCP
- * connections"): a SYN to port 53 is a connection attempt; refused by a
- * reset or an ICMP error, or left unanswered, it is a transaction of its
- * own; a reset on an established connection rejects what still waits on it.
+/* tracker_tcp.c — connections (docs/design.md, "DNS over TCP connections"
+ * and "Encrypted DNS"): a SYN to port 53 is a connection attempt; refused
+ * by a reset or an ICMP error, or left unanswered, it is a transaction of
+ * its own; a reset on an established connection rejects what still waits
+ * on it. An encrypted-DNS connection (DoT, DoQ) whose DNS messages cannot
+ * be read is one transaction too, decided by what shows in the clear: its
+ * handshake failed (an alert, or closed before the server's data), or the
+ * server sent application data (encrypted: it worked).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "tracker_int.h"
 
 guint32
-tk_conn_find(const dm_tracker *tr, guint32 client, guint16 cport, guint32 server, guint16 sport)
+tk_conn_find(const dm_tracker *tr, dm_transport wire, guint32 client, guint16 cport,
+             guint32 server, guint16 sport)
 {
     probe p;
     memset(&p, 0, sizeof p);
-    p.transport = DM_TCP;
+    p.transport = (guint8)wire;
     p.client = client;
     p.cport = cport;
     p.server = server;
@@ -30,7 +35,7 @@ tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp)
         return c->txn;
     probe p;
     memset(&p, 0, sizeof p);
-    p.transport = DM_TCP;
+    p.transport = (guint8)dm_wire((dm_transport)c->transport);
     p.client = c->client;
     p.server = c->server;
     p.cport = c->cport;
@@ -47,6 +52,7 @@ tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp)
     c = CONN(tr, cid);
     c->txn = id;
     dm_txn *t = TXN(tr, id);
+    t->transport = c->transport;
     for (guint i = 0; c->syn_items && i < c->syn_items->len; i++) {
         guint32 it = g_array_index(c->syn_items, guint32, i);
         ITEM(tr, it)->txn = id;
@@ -60,11 +66,66 @@ tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp)
     return id;
 }
 
-/* A SYN waited timeout without SYN-ACK or reset: a silent connection attempt. */
+static gboolean
+encrypted(const dm_conn *c)
+{
+    return c->transport == DM_DOT || c->transport == DM_DOQ;
+}
+
+static gboolean
+carried_dns(const dm_conn *c)
+{
+    return c->txns && c->txns->len;
+}
+
+/* An encrypted connection whose DNS cannot be read is decided: a
+ * transaction of its own, settled with what its handshake showed (flag
+ * DM_D_ENCRYPTED or DM_D_TLS_FAILED; 0: nothing but time, unanswered or
+ * incomplete). */
+static void
+seal(dm_tracker *tr, guint32 cid, guint8 flag, dm_time ts, guint32 frame)
+{
+    guint32 id = tk_conn_txn(tr, cid, 0);
+    guint32 item = frame ? tk_item_add(tr, frame, DM_ROLE_RESPONSE, id, DM_F_SEAL, 0) : 0;
+    dm_conn *c = CONN(tr, cid);
+    dm_txn *t = TXN(tr, id);
+    t->dns |= flag;
+    dm_txn_ext *e = tk_ext(tr, t);
+    e->closed = ts;
+    if (item)
+        e->last_resp = item;
+    if (c->alert) {
+        e->alert_level = c->alert_level;
+        e->alert_desc = c->alert_desc;
+    }
+    tk_notify(tr, DM_EV_ACTIVITY, id, ts);
+    t = TXN(tr, id);
+    if (flag && !(t->flags & DM_T_SETTLED))
+        tk_settle(tr, t);
+}
+
+/* An encrypted connection between its answer and its verdict: a handshake
+ * that stalls for timeout is decided then. */
+static void
+arm_handshake(dm_tracker *tr, guint32 cid)
+{
+    dm_conn *c = CONN(tr, cid);
+    if (encrypted(c) && c->state == CONN_ESTABLISHED && !c->txn && !carried_dns(c))
+        dm_heap_push(&tr->timers, dm_time_add(c->last_seen, tr->timeout), cid, TIMER_CONN);
+}
+
+/* A SYN waited timeout without SYN-ACK or reset: a silent connection
+ * attempt. An encrypted connection's handshake that stalled as long: no
+ * answer to it (unanswered), or a handshake that never completed. */
 void
 tk_conn_expire(dm_tracker *tr, guint32 cid)
 {
     dm_conn *c = CONN(tr, cid);
+    if (c->state == CONN_ESTABLISHED && encrypted(c)) {
+        if (!c->txn && !carried_dns(c) && dm_time_add(c->last_seen, tr->timeout) <= tr->end)
+            seal(tr, cid, c->s_hello ? DM_D_TLS_FAILED : 0, c->last_seen, 0);
+        return;
+    }
     /* A later SYN armed a later time-out; a connection that carried DNS
      * (its SYN-ACK may be missing from the capture) is no attempt. */
     if (c->state != CONN_SYN_SENT || c->txn || (c->txns && c->txns->len) ||
@@ -84,11 +145,18 @@ tk_conn_add_txn(dm_tracker *tr, guint32 cid, guint32 txn)
     g_array_append_val(c->txns, txn);
 }
 
+static guint32
+find_seg_conn(const dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
+{
+    return tk_conn_find(tr, dm_wire(s->flow.transport), client, s->flow.client_port, server,
+                        s->flow.server_port);
+}
+
 static void
 tcp_syn(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
 {
     guint16 cport = s->flow.client_port, sport = s->flow.server_port;
-    guint32 cid = tk_conn_find(tr, client, cport, server, sport);
+    guint32 cid = find_seg_conn(tr, s, client, server);
     dm_conn *c = cid ? CONN(tr, cid) : NULL;
     if (!c || c->state != CONN_SYN_SENT) {
         dm_conn nc;
@@ -98,6 +166,7 @@ tcp_syn(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
         nc.cport = cport;
         nc.sport = sport;
         nc.state = CONN_SYN_SENT;
+        nc.transport = (guint8)s->flow.transport;
         nc.first_syn = s->ts;
         g_array_append_val(tr->conns, nc);
         cid = tr->conns->len;
@@ -121,7 +190,7 @@ tcp_syn(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
     }
     /* A retry over TCP of a truncated answer is a transaction from its SYN:
      * its lookup waits on it. */
-    guint32 udp = tk_truncated_for(tr, client, server, s->ts);
+    guint32 udp = c->transport == DM_TCP ? tk_truncated_for(tr, client, server, s->ts) : 0;
     if (udp) {
         tk_conn_txn(tr, cid, udp);
         return;
@@ -146,7 +215,7 @@ reset_open(dm_tracker *tr, guint32 id, guint32 item)
 static void
 tcp_reset(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
 {
-    guint32 cid = tk_conn_find(tr, client, s->flow.client_port, server, s->flow.server_port);
+    guint32 cid = find_seg_conn(tr, s, client, server);
     dm_conn *c = cid ? CONN(tr, cid) : NULL;
     guint32 item = 0;
     if (c && c->state == CONN_SYN_SENT && (!c->txns || !c->txns->len)) {
@@ -173,7 +242,7 @@ tcp_reset(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
         /* The connection began before the capture: its newest transaction. */
         probe p;
         memset(&p, 0, sizeof p);
-        p.transport = DM_TCP;
+        p.transport = (guint8)dm_wire(s->flow.transport);
         p.client = client;
         p.server = server;
         p.cport = s->flow.client_port;
@@ -189,6 +258,46 @@ tcp_reset(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
         CONN(tr, cid)->state = CONN_CLOSED;
 }
 
+/* What an encrypted connection shows in the clear, until it is decided
+ * (docs/design.md, "Encrypted DNS"). */
+static void
+handshake(dm_tracker *tr, guint32 cid, const dm_tcp_seg *s)
+{
+    dm_conn *c = CONN(tr, cid);
+    if (!encrypted(c) || c->txn || carried_dns(c) || c->state == CONN_SYN_SENT)
+        return;
+    c->last_seen = MAX(c->last_seen, s->ts);
+    if (s->hello && !s->from_client) {
+        c->s_hello = 1;
+        c->tls13 = s->tls13 ? 1 : 0;
+    }
+    if (s->alert) {
+        c->alert = 1;
+        c->alert_level = s->alert_level;
+        c->alert_desc = s->alert_desc;
+        seal(tr, cid, DM_D_TLS_FAILED, s->ts, s->frame);
+        return;
+    }
+    if (s->from_client)
+        c->c_encrypted = (guint8)MIN(c->c_encrypted + s->encrypted, 255);
+    /* The server's application data: over QUIC any 1-RTT packet (the
+     * handshake is done); over TLS 1.2 any application record; TLS 1.3
+     * hides its own handshake in such records too: only after the client
+     * sent its Finished and more. */
+    else if (s->encrypted && (c->transport == DM_DOQ || (c->s_hello && !c->tls13) ||
+                              c->c_encrypted >= 2)) {
+        seal(tr, cid, DM_D_ENCRYPTED, s->ts, s->frame);
+        return;
+    }
+    /* Closed before the server's data: the handshake failed (TLS 1.3: the
+     * client's alert is its one encrypted record). */
+    if (s->fin || s->rst) {
+        seal(tr, cid, DM_D_TLS_FAILED, s->ts, s->frame);
+        return;
+    }
+    arm_handshake(tr, cid);
+}
+
 void
 dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s)
 {
@@ -197,13 +306,22 @@ dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s)
     guint32 server = tk_addr_id(tr, &s->flow.server);
     if (s->from_client && s->syn && !s->ack) {
         tcp_syn(tr, s, client, server);
-    } else if (!s->from_client && s->syn && s->ack) {
-        guint32 cid = tk_conn_find(tr, client, s->flow.client_port, server, s->flow.server_port);
-        if (cid && CONN(tr, cid)->state == CONN_SYN_SENT)
-            CONN(tr, cid)->state = CONN_ESTABLISHED;
-    } else if (!s->from_client && s->rst) {
-        tcp_reset(tr, s, client, server);
+        return;
     }
+    guint32 cid = find_seg_conn(tr, s, client, server);
+    if (!s->from_client && s->syn && s->ack) {
+        if (cid && CONN(tr, cid)->state == CONN_SYN_SENT) {
+            CONN(tr, cid)->state = CONN_ESTABLISHED;
+            CONN(tr, cid)->last_seen = s->ts;
+        }
+    } else if (!s->from_client && s->rst && (!cid || !encrypted(CONN(tr, cid)) ||
+                                            CONN(tr, cid)->state == CONN_SYN_SENT ||
+                                            carried_dns(CONN(tr, cid)))) {
+        tcp_reset(tr, s, client, server);
+        return;
+    }
+    if (cid)
+        handshake(tr, cid, s);
 }
 
 void
@@ -211,8 +329,11 @@ tk_conn_flush(dm_tracker *tr)
 {
     for (guint32 c = 1; c <= tr->conns->len; c++) {
         const dm_conn *cn = CONN(tr, c);
-        if (cn->state == CONN_SYN_SENT && !cn->txn && cn->syn_items &&
-            !(cn->txns && cn->txns->len))
+        if (cn->txn || !cn->syn_items || carried_dns(cn))
+            continue;
+        if (cn->state == CONN_SYN_SENT)
             tk_conn_txn(tr, c, 0);
+        else if (encrypted(cn) && cn->state == CONN_ESTABLISHED)
+            seal(tr, c, 0, cn->last_seen, 0);   /* the capture ended during its handshake */
     }
 }

@@ -205,7 +205,7 @@ write_upstream(GString *o, const dm_tracker *tr, const dm_upstream *up, guint32 
 
 static void
 write_txn(GString *o, const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
-          const by_txn *g, guint32 id)
+          const dm_downgrades *dg, const by_txn *g, guint32 id)
 {
     const dm_txn *t = dm_tracker_txn(tr, id);
     const dm_txn_ext *e = dm_tracker_ext(tr, t);
@@ -298,13 +298,19 @@ write_txn(GString *o, const dm_tracker *tr, const dm_lookups *ls, const dm_upstr
         knull(o, "lookup_delay_ms");
     }
     write_upstream(o, tr, up, id);
+    guint32 of = dg ? dm_downgrade_of(dg, id) : 0;
+    kbool(o, "downgraded", of != 0);
+    if (of)
+        kuint(o, "downgrade_of", of);
+    else
+        knull(o, "downgrade_of");
     ktime(o, "last_attempt", t->last_ts);
     g_string_append(o, "}\n");
 }
 
 void
 dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
-                    const dm_ledger *seen, FILE *out)
+                    const dm_downgrades *dg, const dm_ledger *seen, FILE *out)
 {
     by_txn g;
     group_items(tr, &g);
@@ -315,7 +321,7 @@ dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up
             continue;
         if (!final && !(dm_tracker_txn(tr, id)->flags & DM_T_SETTLED))
             continue;           /* pending: its line comes once it is known */
-        write_txn(line, tr, ls, up, &g, id);
+        write_txn(line, tr, ls, up, dg, &g, id);
         fwrite(line->str, 1, line->len, out);
     }
     g_string_free(line, TRUE);

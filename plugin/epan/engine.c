@@ -14,6 +14,7 @@
 static dm_tracker *tracker;
 static dm_lookups *lookups;
 static dm_upstream *upstream;
+static dm_downgrades *downgrades;
 static dnsmon_settings settings;
 static gboolean have_settings;
 static guint generation;
@@ -109,6 +110,8 @@ dnsmon_engine_close(void)
                 dm_tracker_bytes(tracker), dm_lookups_bytes(lookups),
                 (double)(dm_tracker_bytes(tracker) + dm_lookups_bytes(lookups)) /
                     dm_tracker_txn_count(tracker));
+    dm_downgrades_free(downgrades);
+    downgrades = NULL;
     dm_upstream_free(upstream);
     upstream = NULL;
     dm_lookups_free(lookups);
@@ -126,6 +129,7 @@ dnsmon_engine_open(const dnsmon_settings *s)
     tracker = dm_tracker_new(&settings.core);
     lookups = dm_lookups_new(tracker, settings.core.lookup_window);
     upstream = dm_upstream_new(tracker);
+    downgrades = dm_downgrades_new(tracker, settings.core.lookup_window);
     generation++;
     draw_every_frame = g_strcmp0(g_getenv("DNSMON_DRAW_EVERY_FRAME"), "1") == 0;
 }
@@ -152,7 +156,7 @@ dnsmon_engine_frame(packet_info *pinfo)
 dnsmon_view
 dnsmon_engine_view(void)
 {
-    dnsmon_view v = { tracker, lookups, upstream, generation };
+    dnsmon_view v = { tracker, lookups, upstream, downgrades, generation };
     return v;
 }
 

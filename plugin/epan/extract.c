@@ -24,13 +24,16 @@
 #define DM_WANT_PREF_VALUE
 #include "dnsmon_compat.h"
 #include "dnsmon_extract.h"
+#include "dnsmon_extract_encrypted.h"
+#include "dnsmon_frame.h"
 #include "dnsmon_parse.h"
 
-enum { L_DNS, L_MDNS, L_LLMNR, L_ICMP, L_ICMPV6, L_TCP, L_COUNT };
+enum { L_DNS, L_MDNS, L_LLMNR, L_ICMP, L_ICMPV6, L_TCP, L_TLS, L_HTTP2, L_QUIC, L_COUNT };
 
 static const char *const layer_names[L_COUNT] = {
     [L_DNS] = "dns", [L_MDNS] = "mdns", [L_LLMNR] = "llmnr", [L_ICMP] = "icmp",
-    [L_ICMPV6] = "icmpv6", [L_TCP] = "tcp",
+    [L_ICMPV6] = "icmpv6", [L_TCP] = "tcp", [L_TLS] = "tls", [L_HTTP2] = "http2",
+    [L_QUIC] = "quic",
 };
 static int layer_ids[L_COUNT];
 
@@ -56,41 +59,9 @@ frame_layers(const packet_info *pinfo)
 }
 
 static gboolean
-pinfo_addr(const address *a, dm_addr *out)
-{
-    memset(out, 0, sizeof *out);
-    if (a->type == AT_IPv4 && a->len == 4) {
-        out->family = 4;
-        memcpy(out->bytes, a->data, 4);
-        return TRUE;
-    }
-    if (a->type == AT_IPv6 && a->len == 16) {
-        out->family = 6;
-        memcpy(out->bytes, a->data, 16);
-        return TRUE;
-    }
-    return FALSE;
-}
-
-static dm_time
-packet_time(const packet_info *pinfo)
-{
-    return dm_time_from((gint64)pinfo->abs_ts.secs, pinfo->abs_ts.nsecs);
-}
-
-static gboolean
 multicast_port(guint16 p)
 {
     return p == 5353 || p == 5355;
-}
-
-/* The bytes of a data source. */
-static const guint8 *
-source_bytes(const struct data_source *src, gsize *len)
-{
-    tvbuff_t *tvb = get_data_source_tvb(src);
-    *len = tvb ? (gsize)tvb_captured_length(tvb) : 0;
-    return *len ? tvb_get_ptr(tvb, 0, (gint)*len) : NULL;
 }
 
 double
@@ -117,7 +88,7 @@ feed_icmp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, guint8
     dm_icmp_msg m;
     memset(&m, 0, sizeof m);
     m.frame = pinfo->num;
-    m.ts = packet_time(pinfo);
+    m.ts = dnsmon_packet_time(pinfo);
     m.reporter = *reporter;
     m.version = version;
     m.type = q.type;
@@ -163,7 +134,7 @@ feed_tcp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, const d
     dm_tcp_seg s;
     memset(&s, 0, sizeof s);
     s.frame = pinfo->num;
-    s.ts = packet_time(pinfo);
+    s.ts = dnsmon_packet_time(pinfo);
     s.from_client = h.dport == 53;
     s.flow.transport = DM_TCP;
     s.flow.client = s.from_client ? *src : *dst;
@@ -178,76 +149,10 @@ feed_tcp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, const d
 }
 
 static void
-feed_dns(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, dm_transport transport,
-         const dm_addr *src, const dm_addr *dst)
-{
-    static dm_dns_parsed d;
-    if (!dm_parse_dns(p, len, TRUE, &d))
-        return;     /* not even a DNS header: nothing to follow */
-    dm_dns_msg m;
-    memset(&m, 0, sizeof m);
-    m.frame = pinfo->num;
-    m.ts = packet_time(pinfo);
-    m.id = d.id;
-    m.opcode = d.opcode;
-    if (d.has_question) {
-        m.q.name = d.name;
-        m.q.type = d.qtype;
-        m.q.klass = d.qclass;
-    }
-    m.bad_question = d.bad_question;
-    m.rd = d.rd;
-    m.flow.transport = transport;
-    guint16 sport = (guint16)pinfo->srcport, dport = (guint16)pinfo->destport;
-    if (d.qr) {
-        m.flow.client = *dst;
-        m.flow.server = *src;
-        m.flow.client_port = dport;
-        m.flow.server_port = sport;
-        m.rcode = d.rcode;
-        m.ancount = d.ancount;
-        m.tc = d.tc;
-        m.has_ede = d.has_ede;
-        m.ede_code = d.ede_code;
-        m.ede_text = d.ede_text;
-        m.aa = d.aa;
-        m.ns_in_authority = d.ns_in_authority;
-        m.cname_only = d.cname_only;
-        m.n_learned = d.n_learned;
-        for (guint i = 0; i < d.n_learned; i++)
-            m.learned[i] = d.learned[i];
-        dm_tracker_response(tr, &m);
-    } else {
-        m.flow.client = *src;
-        m.flow.server = *dst;
-        m.flow.client_port = sport;
-        m.flow.server_port = dport;
-        dm_tracker_query(tr, &m);
-    }
-}
-
-/* DNS over TCP: complete length-prefixed messages from the start; FALSE if
- * the first one is not (a segment in the middle of a message). */
-static gboolean
-feed_tcp_messages(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len,
-                  const dm_addr *src, const dm_addr *dst)
-{
-    gsize off = 0;
-    while (off + 2 + 12 <= len) {
-        gsize n = (gsize)(p[off] << 8 | p[off + 1]);
-        if (n < 12 || off + 2 + n > len)
-            break;
-        feed_dns(tr, pinfo, p + off + 2, n, DM_TCP, src, dst);
-        off += 2 + n;
-    }
-    return off > 0;
-}
-
-static void
 feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers, gboolean ignore_multicast)
 {
     dm_addr src, dst;
-    if (!pinfo_addr(&pinfo->net_src, &src) || !pinfo_addr(&pinfo->net_dst, &dst))
+    if (!dnsmon_pinfo_addr(&pinfo->net_src, &src) || !dnsmon_pinfo_addr(&pinfo->net_dst, &dst))
         return;
     guint16 sport = (guint16)pinfo->srcport, dport = (guint16)pinfo->destport;
     gboolean dns = (layers & ((1u << L_DNS) | (1u << L_MDNS) | (1u << L_LLMNR))) != 0;
@@ -265,7 +170,7 @@ feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers, gboolean ignore_mul
     gboolean done = FALSE;
     for (GSList *l = pinfo->data_src; l && !done; l = l->next) {
         gsize len;
-        const guint8 *p = source_bytes(l->data, &len);
+        const guint8 *p = dnsmon_source_bytes(l->data, &len);
         if (!p)
             continue;
         dm_located at;
@@ -277,18 +182,18 @@ feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers, gboolean ignore_mul
             if (!dns)
                 return;
             if (tcp)
-                done = feed_tcp_messages(tr, pinfo, p + at.payload, at.end - at.payload, &src,
-                                         &dst);
+                done = dnsmon_feed_stream(tr, pinfo, p + at.payload, at.end - at.payload, DM_TCP,
+                                          &src, &dst, sport, dport);
             else
-                done = (feed_dns(tr, pinfo, p + at.payload, at.end - at.payload, DM_UDP, &src,
-                                 &dst), TRUE);
+                done = (dnsmon_feed_dns(tr, pinfo, p + at.payload, at.end - at.payload, DM_UDP,
+                                        &src, &dst, sport, dport, FALSE, 0), TRUE);
         } else if (dns && tcp) {
-            done = feed_tcp_messages(tr, pinfo, p, len, &src, &dst);
+            done = dnsmon_feed_stream(tr, pinfo, p, len, DM_TCP, &src, &dst, sport, dport);
         } else if (dns && len >= 8 + 12 && (p[0] << 8 | p[1]) == sport &&
                    (p[2] << 8 | p[3]) == dport) {
             /* a reassembled IP datagram: its UDP header first */
-            feed_dns(tr, pinfo, p + 8, MIN(len, (gsize)MAX(p[4] << 8 | p[5], 8)) - 8, DM_UDP,
-                     &src, &dst);
+            dnsmon_feed_dns(tr, pinfo, p + 8, MIN(len, (gsize)MAX(p[4] << 8 | p[5], 8)) - 8,
+                            DM_UDP, &src, &dst, sport, dport, FALSE, 0);
             done = TRUE;
         }
     }
@@ -297,17 +202,17 @@ feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers, gboolean ignore_mul
 void
 dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, gboolean ignore_multicast)
 {
-    dm_tracker_begin_frame(tr, pinfo->num, packet_time(pinfo));
+    dm_tracker_begin_frame(tr, pinfo->num, dnsmon_packet_time(pinfo));
     guint layers = frame_layers(pinfo);
     if (layers & ((1u << L_ICMP) | (1u << L_ICMPV6))) {
         /* The ICMP message carried by the IP header pinfo's addresses name. */
         dm_addr src, dst;
-        if (!pinfo_addr(&pinfo->net_src, &src) || !pinfo_addr(&pinfo->net_dst, &dst))
+        if (!dnsmon_pinfo_addr(&pinfo->net_src, &src) || !dnsmon_pinfo_addr(&pinfo->net_dst, &dst))
             return;
         for (GSList *l = pinfo->data_src; l; l = l->next) {
             gsize len, ip, icmp;
             guint8 version;
-            const guint8 *p = source_bytes(l->data, &len);
+            const guint8 *p = dnsmon_source_bytes(l->data, &len);
             if (p && dm_find_icmp(p, len, &src, &dst, &ip, &icmp, &version)) {
                 feed_icmp(tr, pinfo, p + icmp, len - icmp, version, &src, ignore_multicast);
                 return;
@@ -315,6 +220,14 @@ dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, gboolean ignore_multicast)
         }
         return;
     }
+    /* Encrypted DNS: what a TLS or QUIC connection to port 853 shows, and
+     * the messages its keys decrypt (extract_encrypted.c). */
+    guint enc = ((layers & (1u << L_TLS)) ? DM_L_TLS : 0) |
+                ((layers & (1u << L_HTTP2)) ? DM_L_HTTP2 : 0) |
+                ((layers & (1u << L_QUIC)) ? DM_L_QUIC : 0) |
+                ((layers & (1u << L_DNS)) ? DM_L_DNS : 0);
+    if (dnsmon_feed_encrypted(tr, pinfo, enc))
+        return;
     if (layers & ((1u << L_DNS) | (1u << L_MDNS) | (1u << L_LLMNR) | (1u << L_TCP)))
         feed_plain(tr, pinfo, layers, ignore_multicast);
 }

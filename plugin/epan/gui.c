@@ -76,7 +76,7 @@ report_window_draw(void *data)
         return;
     }
     GString *out = g_string_new(NULL);
-    dm_report_write(w->src.v.tr, w->src.v.ls, w->src.v.up, NULL, out);
+    dm_report_write(w->src.v.tr, w->src.v.ls, w->src.v.up, w->src.v.dg, NULL, out);
     report_window_show(w, out->str);
     g_string_free(out, TRUE);
 }

@@ -74,6 +74,9 @@ static int hf_lookup_servers = -1;
 static int hf_lookup_delay = -1;
 static int hf_lookup_delay_ms = -1;
 static int hf_upstream = -1;
+static int hf_downgraded = -1;
+static int hf_downgrade_of = -1;
+static int hf_tls_alert = -1;
 static int hf_downstream = -1;
 static int hf_upstream_cause = -1;
 static int hf_upstream_failed_server = -1;
@@ -106,6 +109,8 @@ static expert_field ei_icmp_unmatched = EI_INIT;
 static expert_field ei_no_question = EI_INIT;
 static expert_field ei_upstream_failed = EI_INIT;
 static expert_field ei_lame = EI_INIT;
+static expert_field ei_tls_failed = EI_INIT;
+static expert_field ei_downgraded = EI_INIT;
 
 /* dnsmon.qtype's labels, filled from the one table of DNS type names
  * (names.c); static, as registered fields live as long as the program. */
@@ -256,6 +261,17 @@ dnsmon_render_register(int proto)
             BASE_NONE, NULL, 0x0, "First query of the lookup to its definitive answer", HFILL } },
         { &hf_lookup_delay_ms, { "Lookup delay (ms)", "dnsmon.lookup.delay_ms", FT_DOUBLE,
             BASE_NONE, NULL, 0x0, "dnsmon.lookup.delay as a number of milliseconds", HFILL } },
+        { &hf_downgraded,
+          { "Downgraded", "dnsmon.downgraded", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "Present when the client sent this in plain DNS after an encrypted attempt failed",
+            HFILL } },
+        { &hf_downgrade_of,
+          { "Downgrade of", "dnsmon.downgrade_of", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_NONE), 0x0,
+            "The failed encrypted attempt this plain DNS fell back from", HFILL } },
+        { &hf_tls_alert,
+          { "TLS alert", "dnsmon.tls.alert", FT_UINT8, BASE_DEC, NULL, 0x0,
+            "The alert a failed encrypted-DNS handshake showed in the clear", HFILL } },
         { &hf_upstream,
           { "Upstream transaction", "dnsmon.upstream", FT_UINT32, BASE_DEC, NULL, 0x0,
             "A transaction the resolver sent itself to answer this one", HFILL } },
@@ -345,6 +361,13 @@ dnsmon_render_register(int proto)
         { &ei_no_question,
           { "dnsmon.expert.no_question", PI_MALFORMED, PI_NOTE,
             "DNS query without a valid question", EXPFILL } },
+        { &ei_tls_failed,
+          { "dnsmon.expert.tls_failed", PI_SECURITY, PI_WARN,
+            "Encrypted DNS failed in the TLS handshake", EXPFILL } },
+        { &ei_downgraded,
+          { "dnsmon.expert.downgraded", PI_SECURITY, PI_WARN,
+            "The client fell back to unencrypted DNS after an encrypted attempt failed",
+            EXPFILL } },
         { &ei_upstream_failed,
           { "dnsmon.expert.upstream_failed", PI_SEQUENCE, PI_WARN,
             "The resolver failed because the servers below it failed", EXPFILL } },
@@ -368,6 +391,7 @@ typedef struct {
     const dm_tracker *tr;
     const dm_lookups *ls;
     const dm_upstream *up;
+    const dm_downgrades *dg;
     packet_info *pinfo;
     tvbuff_t *tvb;
     proto_tree *tree;           /* the dnsmon subtree, NULL without a tree */
@@ -572,6 +596,29 @@ add_upstream(ctx *c, guint32 num)
                  dm_tracker_addr(c->tr, v[i]));
 }
 
+/* A plain transaction after a failed encrypted attempt by its client. */
+static void
+add_downgrade(ctx *c, guint32 num, const dm_txn *t, const dm_item *it)
+{
+    guint32 of = c->final && c->dg ? dm_downgrade_of(c->dg, num) : 0;
+    if (!of)
+        return;
+    const dm_txn *e = dm_tracker_txn(c->tr, of);
+    if (c->tree) {
+        add_flag(c, hf_downgraded);
+        add_link(c, hf_downgrade_of, e->first_item);
+    }
+    if (it->role != DM_ROLE_QUERY || it->ref != 1)
+        return;
+    char srv[48], *how = dm_encrypted_failure_text(c->tr, e);
+    expert(c, &ei_downgraded, "%s to %s failed (%s, frame %u): the client fell back to "
+           "unencrypted DNS", dm_transport_text((dm_transport)e->transport),
+           dm_addr_to_str(dm_tracker_addr(c->tr, e->server), srv, sizeof srv), how,
+           dm_tracker_item_frame(c->tr, e->first_item));
+    g_free(how);
+    (void)t;
+}
+
 /* On the downstream response (or its last query when the resolver never
  * answered): the chain to the server that caused the failure. */
 static void
@@ -743,8 +790,8 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
         g_free(cause);
     } else if (o == DM_OUTCOME_REJECTED) {
         char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
-        expert(c, &ei_rejected, "rejected: %s reset the TCP connection: no DNS over TCP on %s",
-               srv, srv);
+        expert(c, &ei_rejected, "rejected: %s reset the TCP connection: no %s on %s",
+               srv, dm_transport_text((dm_transport)t->transport), srv);
         g_free(srv);
     } else if (o == DM_OUTCOME_UNANSWERED && syn && (t->flags & DM_T_CONNECTION)) {
         guint n = e ? e->syns : t->attempts;
@@ -833,9 +880,30 @@ fallback_expert(ctx *c, const dm_txn *t)
            dm_tracker_item_frame(c->tr, tcp->first_item), how, srv);
 }
 
+/* The packet that decided an encrypted connection read without keys. */
+static void
+render_seal(ctx *c, const dm_txn *t, dm_outcome o)
+{
+    if (c->tree)
+        add_link(c, hf_query_in, t->first_item);
+    const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
+    if (c->tree && e && (e->alert_level || e->alert_desc))
+        add_uint(c, hf_tls_alert, e->alert_desc);
+    if (o != DM_OUTCOME_TLS_FAILED)
+        return;
+    char srv[48], *how = dm_failure_detail(c->tr, t, o);
+    expert(c, &ei_tls_failed, "%s to %s: %s", dm_transport_text((dm_transport)t->transport),
+           dm_addr_to_str(dm_tracker_addr(c->tr, t->server), srv, sizeof srv), how);
+    g_free(how);
+}
+
 static void
 render_response(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome o)
 {
+    if (it->flags & DM_F_SEAL) {
+        render_seal(c, t, o);
+        return;
+    }
     guint32 self = (guint32)(it - dm_tracker_item(c->tr, 1)) + 1;
     gboolean deciding = t->answer_item == self;
     if (c->tree) {
@@ -928,8 +996,8 @@ render_reset(ctx *c, const dm_txn *t)
     char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
     if (t->flags & DM_T_CONNECTION)
         expert(c, &ei_tcp_reset, "TCP reset from %s: the connection attempt in frame %u was "
-               "refused: no DNS over TCP there", srv,
-               dm_tracker_item_frame(c->tr, t->first_item));
+               "refused: no %s there", srv, dm_tracker_item_frame(c->tr, t->first_item),
+               dm_transport_text((dm_transport)t->transport));
     else
         expert(c, &ei_tcp_reset, "TCP reset from %s while the query in frame %u waited for "
                "its answer", srv, dm_tracker_item_frame(c->tr, t->first_item));
@@ -995,7 +1063,8 @@ dnsmon_render_frame(const dnsmon_view *v, tvbuff_t *tvb, packet_info *pinfo, pro
     guint n = dm_tracker_frame_items(tr, pinfo->num, &first);
     for (guint i = 0; i < n; i++) {
         const dm_item *it = dm_tracker_item(tr, first + i);
-        ctx c = { tr, v->ls, v->up, pinfo, tvb, NULL, dm_tracker_finished(tr), noted, &n_noted };
+        ctx c = { tr, v->ls, v->up, v->dg, pinfo, tvb, NULL, dm_tracker_finished(tr), noted,
+                  &n_noted };
         const dm_txn *t = dm_tracker_txn(tr, it->txn);
         if (hidden(&c, it, t))
             continue;
@@ -1034,5 +1103,6 @@ dnsmon_render_frame(const dnsmon_view *v, tvbuff_t *tvb, packet_info *pinfo, pro
         }
         add_lookup(&c, it->txn, t);
         upstream_expert(&c, it->txn, t, it, o);
+        add_downgrade(&c, it->txn, t, it);
     }
 }

@@ -63,7 +63,7 @@ write_report(const dnsmon_view *v, const dm_ledger *seen)
 {
     GString *out = g_string_new(NULL);
     if (v)
-        dm_report_write(v->tr, v->ls, v->up, seen, out);
+        dm_report_write(v->tr, v->ls, v->up, v->dg, seen, out);
     else
         /* The Wireshark GUI draws -z listeners only after closing the capture. */
         g_string_append(out, "dnsmon incident report\nNo capture to report on (in Wireshark: "
@@ -76,7 +76,7 @@ static void
 write_log(const dnsmon_view *v, const dm_ledger *seen)
 {
     if (v)
-        dm_txlog_write(v->tr, v->ls, v->up, seen, stdout);
+        dm_txlog_write(v->tr, v->ls, v->up, v->dg, seen, stdout);
     fflush(stdout);
 }
 

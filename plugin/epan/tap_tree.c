@@ -24,6 +24,7 @@
 #include <epan/stats_tree.h>
 #include <epan/tap.h>
 
+#include "dnsmon_describe.h"
 #include "dnsmon_taps.h"
 
 /* Rows per section (servers, clients, names). */
@@ -43,6 +44,7 @@
 #define ST_RTT "Response time (µs)"
 #define ST_RTT_BUCKETS "Response time buckets (ms)"
 #define ST_RESOLVERS "Resolvers: failures by upstream cause"
+#define ST_DOWNGRADES "Downgrades to unencrypted DNS"
 
 static const char *const bucket_names[] = {
     "0-9", "10-99", "100-499", "500-999", "1000-4999", "5000-"
@@ -83,6 +85,7 @@ typedef struct {
     gboolean percentiles_done;  /* the per-server percentiles are written (final only) */
     gboolean final;             /* drawing a finished engine */
     gboolean resolvers_done;    /* the resolvers node is written (final only) */
+    gboolean downgrades_done;   /* the downgrades node is written (final only) */
     gboolean shown_pending;     /* the pending row exists */
     guint buckets[G_N_ELEMENTS(bucket_names)];
     guint32 shown_outcomes, shown_lookups, shown_kinds;
@@ -114,6 +117,7 @@ tree_clear(tree *t)
     t->icmp = t->queries = t->retransmissions = 0;
     g_byte_array_set_size(t->items_counted, 0);
     t->fed = t->percentiles_done = t->final = t->shown_pending = t->resolvers_done = FALSE;
+    t->downgrades_done = FALSE;
     g_hash_table_remove_all(t->servers);     /* rtt_fed restarts with the rows */
     g_hash_table_remove_all(t->clients);
     g_hash_table_remove_all(t->names);
@@ -497,6 +501,45 @@ draw_resolvers(tree *t)
     g_hash_table_destroy(rows);
 }
 
+/* Plain transactions after a failed encrypted attempt, by where and how it
+ * failed (docs/design.md, "Encrypted DNS"); written once, when final. */
+static void
+draw_downgrades(tree *t)
+{
+    const dm_tracker *tr = t->src.v.tr;
+    const dm_downgrades *dg = t->src.v.dg;
+    if (!t->final || t->downgrades_done || !dg || !dm_downgrades_ready(dg))
+        return;
+    t->downgrades_done = TRUE;
+    GHashTable *rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GPtrArray *order = g_ptr_array_new_with_free_func(g_free);
+    guint total = 0;
+    for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
+        guint32 of = dm_downgrade_of(dg, id);
+        if (!of || dm_ledger_counted(t->ledger, id) == DM_NOT_COUNTED)
+            continue;
+        const dm_txn *e = dm_tracker_txn(tr, of);
+        char a[48], *how = dm_encrypted_failure_text(tr, e);
+        char *label = g_strdup_printf("%s to %s (%s)", dm_transport_text((dm_transport)e->transport),
+                                      dm_addr_to_str(dm_tracker_addr(tr, e->server), a, sizeof a),
+                                      how);
+        g_free(how);
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(rows, label));
+        if (!n && g_hash_table_size(rows) < TOP_N)
+            g_ptr_array_add(order, g_strdup(label));
+        g_hash_table_insert(rows, label, GUINT_TO_POINTER(n + 1));
+        total++;
+    }
+    if (total) {
+        int top = set_node(t->st, ST_DOWNGRADES, 0, total);
+        for (guint i = 0; i < order->len; i++)
+            set_node(t->st, g_ptr_array_index(order, i), top,
+                     GPOINTER_TO_UINT(g_hash_table_lookup(rows, g_ptr_array_index(order, i))));
+    }
+    g_ptr_array_free(order, TRUE);
+    g_hash_table_destroy(rows);
+}
+
 static guint
 sum(const guint *v, gsize n)
 {
@@ -547,6 +590,7 @@ draw(void *user)
         }
     }
     draw_resolvers(t);
+    draw_downgrades(t);
     set_node(st, ST_SERVERS, 0, total);
     draw_section(t, t->n_servers, t->servers, "Other servers", TRUE, TRUE);
     t->percentiles_done |= t->final;
