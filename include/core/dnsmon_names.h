@@ -36,6 +36,8 @@ const char *dm_reporter_text(dm_reporter r);              /* "the server", ... *
 
 const char *dm_transport_name(dm_transport t);            /* "udp", "tcp", "dot", ... */
 const char *dm_transport_text(dm_transport t);            /* "DNS over TLS" */
+const char *dm_connection_text(dm_transport t);           /* "QUIC connection attempt" */
+const char *dm_opening_packet_text(dm_transport t, guint n); /* "SYNs", "Initial packet" */
 const char *dm_tls_alert_name(guint8 desc);               /* "handshake_failure", or NULL */
 
 /* DNS types and Extended DNS Errors. */

@@ -67,7 +67,7 @@ dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o)
             return g_strdup_printf("handshake alert %s (%s, %u)", n ? n : "unknown",
                                    e->alert_level == 2 ? "fatal" : "warning", e->alert_desc);
         }
-        return g_strdup("the handshake failed: closed before any data from the server");
+        return g_strdup("the connection closed during the handshake, before any DNS data from the server");
     }
     case DM_OUTCOME_ENCRYPTED:
         return g_strdup("the server sent encrypted data (no keys to read it)");

@@ -334,6 +334,20 @@ dm_transport_text(dm_transport t)
 }
 
 const char *
+dm_connection_text(dm_transport t)
+{
+    return t == DM_DOQ ? "QUIC connection attempt" : "TCP connection attempt";
+}
+
+const char *
+dm_opening_packet_text(dm_transport t, guint n)
+{
+    if (t == DM_DOQ)
+        return n == 1 ? "Initial packet" : "Initial packets";
+    return n == 1 ? "SYN" : "SYNs";
+}
+
+const char *
 dm_tls_alert_name(guint8 desc)
 {
     switch (desc) {

@@ -528,7 +528,7 @@ write_finding(GString *out, const dm_tracker *tr, const dm_upstream *up, guint n
                              "and the clients refused them");
     } else if (f->by_outcome[DM_OUTCOME_TLS_FAILED] == f->failed) {
         g_string_append(out, "the TLS handshake, in the clear (an alert, or the connection "
-                             "closed before any data from the server)");
+                             "closed during the handshake)");
     } else {
         guint silent = f->by_outcome[DM_OUTCOME_UNANSWERED] + f->by_outcome[DM_OUTCOME_INCOMPLETE];
         g_string_append(out, silent == f->failed ? "nobody: no response and no ICMP error came back"

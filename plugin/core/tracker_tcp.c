@@ -280,11 +280,12 @@ handshake(dm_tracker *tr, guint32 cid, const dm_tcp_seg *s)
     }
     if (s->from_client)
         c->c_encrypted = (guint8)MIN(c->c_encrypted + s->encrypted, 255);
-    /* The server's application data: over QUIC any 1-RTT packet (the
-     * handshake is done); over TLS 1.2 any application record; TLS 1.3
-     * hides its own handshake in such records too: only after the client
-     * sent its Finished and more. */
-    else if (s->encrypted && (c->transport == DM_DOQ || (c->s_hello && !c->tls13) ||
+    /* The server's application data: over TLS 1.2 any application record;
+     * TLS 1.3 hides its own handshake in such records too, QUIC sends 1-RTT
+     * packets before any query: only after the client sent its Finished and
+     * more (over QUIC, its first 1-RTT packet). */
+    else if (s->encrypted && ((c->transport == DM_DOQ && c->c_encrypted >= 1) ||
+                              (c->transport == DM_DOT && c->s_hello && !c->tls13) ||
                               c->c_encrypted >= 2)) {
         seal(tr, cid, DM_D_ENCRYPTED, s->ts, s->frame);
         return;

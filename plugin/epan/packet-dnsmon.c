@@ -26,6 +26,7 @@ static guint pref_retransmit_window = 5;        /* s */
 static guint pref_slow_threshold = 500;         /* ms */
 static guint pref_lookup_window = 5;            /* s */
 static dm_pref_bool pref_ignore_multicast = TRUE;
+static dm_pref_bool pref_doq_port = TRUE;
 
 /* A new capture file (or a redissection after a preference change). */
 static void
@@ -89,6 +90,9 @@ proto_register_dnsmon(void)
     prefs_register_bool_preference(m, "ignore_multicast", "Ignore multicast DNS",
         "Leave mDNS (5353) and LLMNR (5355) traffic and queries to multicast groups alone: "
         "nobody is expected to answer them", &pref_ignore_multicast);
+    prefs_register_bool_preference(m, "doq_port", "DNS over QUIC on UDP port 853",
+        "Decode UDP port 853 as QUIC (DNS over QUIC, RFC 9250), as Wireshark 4.6 does by "
+        "itself; 4.0 and 4.4 take it for DTLS and decrypt nothing there", &pref_doq_port);
     prefs_register_uint_preference(m, "lookup_window", "Lookup window (s)",
         "A transaction with the same client and question that starts at most this long "
         "after the previous one of a lookup ended belongs to that lookup (retries, other "
@@ -109,6 +113,10 @@ proto_reg_handoff_dnsmon(void)
 {
     register_postdissector(dnsmon_handle);
     dnsmon_extract_init();
+    /* DNS over QUIC's port (docs/design.md, "Encrypted DNS"). */
+    dissector_handle_t quic = find_dissector("quic");
+    if (pref_doq_port && quic)
+        dissector_add_uint("udp.port", 853, quic);
     /* No wanted fields: dnsmon reads packet_info and the bytes, so no
      * protocol tree is built on the first pass because of it (extract.c). */
 }

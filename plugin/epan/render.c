@@ -796,9 +796,10 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
     } else if (o == DM_OUTCOME_UNANSWERED && syn && (t->flags & DM_T_CONNECTION)) {
         guint n = e ? e->syns : t->attempts;
         char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
-        expert(c, &ei_connection_unanswered, "no answer to the TCP connection attempt to %s "
-               "within %g s after %u SYN%s", srv, dm_tracker_config(c->tr)->timeout, n,
-               n == 1 ? "" : "s");
+        dm_transport tp = (dm_transport)t->transport;
+        expert(c, &ei_connection_unanswered, "no answer to the %s to %s within %g s after %u %s",
+               dm_connection_text(tp), srv, dm_tracker_config(c->tr)->timeout, n,
+               dm_opening_packet_text(tp, n));
         g_free(srv);
     } else if (o == DM_OUTCOME_UNANSWERED) {
         char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
@@ -982,7 +983,8 @@ render_icmp(ctx *c, const dm_txn *t, const dm_item *it)
                dm_tracker_item_frame(c->tr, t->first_item), q);
     } else if (qf) {
         expert(c, &ei_icmp_error, "ICMP%s %s refers to the %s in frame %u (%s)", v6, kind,
-               (t->flags & DM_T_CONNECTION) ? "TCP connection attempt" : "DNS query", qf, q);
+               (t->flags & DM_T_CONNECTION) ? dm_connection_text((dm_transport)t->transport)
+                                         : "DNS query", qf, q);
     } else {
         expert(c, &ei_icmp_error, "ICMP%s %s refers to a DNS query of transaction %u (%s)", v6,
                kind, it->txn, q);
@@ -1032,10 +1034,12 @@ render_orphan(ctx *c, const dm_item *it)
 }
 
 static const char *
-role_text(const dm_item *it)
+role_text(const dm_item *it, const dm_txn *t)
 {
     switch (it->role) {
-    case DM_ROLE_QUERY: return (it->flags & DM_F_SYN) ? "TCP connection attempt" : "query";
+    case DM_ROLE_QUERY:
+        return (it->flags & DM_F_SYN) ? dm_connection_text(t ? (dm_transport)t->transport : DM_TCP)
+                                      : "query";
     case DM_ROLE_RESPONSE: return "response";
     case DM_ROLE_RESET: return "TCP reset";
     default: return "ICMP error";
@@ -1075,14 +1079,14 @@ dnsmon_render_frame(const dnsmon_view *v, tvbuff_t *tvb, packet_info *pinfo, pro
             c.tree = proto_item_add_subtree(top, ett_dnsmon);
         }
         if (!t) {
-            proto_item_append_text(top, ", %s without a transaction", role_text(it));
+            proto_item_append_text(top, ", %s without a transaction", role_text(it, t));
             render_orphan(&c, it);
             continue;
         }
         dm_outcome o = shown(&c, t);
         if (top) {
             char *q = txn_question(&c, t);
-            proto_item_append_text(top, ", transaction %u, %s: %s, %s", it->txn, role_text(it), q,
+            proto_item_append_text(top, ", transaction %u, %s: %s, %s", it->txn, role_text(it, t), q,
                                    dm_outcome_text(o));
             g_free(q);
         }
