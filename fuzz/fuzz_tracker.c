@@ -32,6 +32,8 @@
 #include <string.h>
 
 #include "dnsmon_describe.h"
+#include "dnsmon_downgrade.h"
+#include "dnsmon_upstream.h"
 #include "dnsmon_parse.h"
 #include "dnsmon_report.h"
 #include "dnsmon_txlog.h"
@@ -175,6 +177,8 @@ router_addr(guint family, guint idx)
 typedef struct {
     dm_tracker *tr;
     dm_lookups *ls;
+    dm_upstream *up;            /* resolvers: what each asked below */
+    dm_downgrades *dg;          /* encrypted attempts and their plain fallbacks */
     dm_ledger *tap;             /* a single pass's listener, fed frame by frame */
     GArray *tap_txn, *tap_lookup;   /* int: what its callbacks said, per id */
     guint32 frame;
@@ -372,6 +376,25 @@ read_frame(const st *s, guint32 frame)
         CHECK(dm_tracker_item_frame(tr, id) == frame);
         CHECK(it->role >= DM_ROLE_QUERY && it->role <= DM_ROLE_RESET);
         CHECK(it->txn <= dm_tracker_txn_count(tr));
+        if (it->txn && dm_upstream_ready(s->up)) {
+            const guint32 *links;
+            guint k = dm_upstream_of(s->up, it->txn, &links);
+            for (guint j = 0; j < k; j++)
+                CHECK(links[j] >= 1 && links[j] <= dm_tracker_txn_count(tr));
+            k = dm_downstream_of(s->up, it->txn, &links);
+            for (guint j = 0; j < k; j++)
+                CHECK(links[j] >= 1 && links[j] <= dm_tracker_txn_count(tr));
+            GArray *fr = g_array_new(FALSE, FALSE, sizeof(guint32));
+            g_free(dm_upstream_failure_text(tr, s->up, it->txn, fr));
+            for (guint j = 0; j < fr->len; j++)
+                CHECK(g_array_index(fr, guint32, j) <= s->frame);
+            g_array_free(fr, TRUE);
+            g_free(dm_encrypted_failure_text(tr, dm_tracker_txn(tr, it->txn)));
+        }
+        if (it->txn && dm_downgrades_ready(s->dg)) {
+            guint32 of = dm_downgrade_of(s->dg, it->txn);
+            CHECK(of < it->txn || (of > it->txn && of <= dm_tracker_txn_count(tr)) || of == 0);
+        }
         if (it->role == DM_ROLE_ICMP) {
             const dm_icmp *ic = dm_tracker_icmp_ref(tr, it->ref);
             CHECK(ic != NULL && ic->item == id);
@@ -821,13 +844,22 @@ op_tcp(st *s, rd *r)
     } else {
         read_flow(r, &g.flow, s);
     }
-    g.flow.transport = DM_TCP;
-    g.flow.server_port = 53;    /* the side with port 53 is the server */
-    g.from_client = (b & 1) != 0 || g.flow.client_port == 53;
+    /* The top bits: plain TCP, DNS over TLS or DNS over QUIC, and what the
+     * handshake shows in the clear. */
+    guint8 h = (b & 0xc0) ? u8(r) : 0;
+    g.flow.transport = (b & 0xc0) == 0xc0 ? DM_DOQ : (b & 0xc0) ? DM_DOT : DM_TCP;
+    g.flow.server_port = g.flow.transport == DM_TCP ? 53 : 853;
+    g.from_client = (b & 1) != 0 || g.flow.client_port == g.flow.server_port;
     g.syn = (b & 2) != 0;
     g.ack = (b & 4) != 0;
     g.rst = (b & 8) != 0;
     g.fin = (b & 16) != 0;
+    g.hello = (h & 1) != 0;
+    g.tls13 = (h & 2) != 0;
+    g.alert = (h & 4) != 0;
+    g.alert_level = (h & 8) ? 2 : 1;
+    g.alert_desc = (guint8)(h & 0x30) * 2;
+    g.encrypted = (guint8)(h >> 6);
     need_frame(s, FALSE, TRUE);
     s->has_tcp = TRUE;
     g.frame = s->frame;
@@ -889,6 +921,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s.devnull = devnull;
     s.tr = dm_tracker_new(&cfg);
     s.ls = dm_lookups_new(s.tr, cfg.lookup_window);
+    s.up = dm_upstream_new(s.tr);
+    s.dg = dm_downgrades_new(s.tr, cfg.lookup_window);
     s.tap = dm_ledger_new();
     s.tap_txn = g_array_new(FALSE, FALSE, sizeof(int));
     s.tap_lookup = g_array_new(FALSE, FALSE, sizeof(int));
@@ -964,6 +998,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_array_free(s.tap_txn, TRUE);
     g_array_free(s.tap_lookup, TRUE);
     g_array_free(s.frames, TRUE);
+    dm_downgrades_free(s.dg);
+    dm_upstream_free(s.up);
     dm_lookups_free(s.ls);
     dm_tracker_free(s.tr);
     return 0;

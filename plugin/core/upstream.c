@@ -181,7 +181,8 @@ find_resolvers(dm_upstream *up)
 {
     const dm_tracker *tr = up->tr;
     g_byte_array_set_size(up->addr_flags, dm_tracker_addr_count(tr));
-    memset(up->addr_flags->data, 0, up->addr_flags->len);
+    if (up->addr_flags->len)    /* an empty GByteArray has no data */
+        memset(up->addr_flags->data, 0, up->addr_flags->len);
     for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
         const dm_txn *t = dm_tracker_txn(tr, id);
         if (t->client == t->server)

@@ -133,6 +133,31 @@ qtype_vals(void)
  * Wireshark 4.0 compares a same-named field of the other type wrongly
  * (an IPv6 value "equals" any IPv4 address). */
 
+/* "a, b or c": a field's values, for its description (kept for the
+ * program's lifetime, as Wireshark keeps the field). */
+static const char *
+values_blurb(const char *prefix, const char *const *names, gsize n)
+{
+    GString *s = g_string_new(prefix);
+    for (gsize i = 0; i < n; i++)
+        g_string_append_printf(s, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+    return g_string_free(s, FALSE);
+}
+
+static const char *
+not_failures_blurb(void)
+{
+    const char *ok[DM_OUTCOME_COUNT];
+    gsize n = 0;
+    for (int o = 0; o < DM_OUTCOME_COUNT; o++)
+        if (!dm_outcome_is_failure((dm_outcome)o))
+            ok[n++] = dm_outcome_name((dm_outcome)o);
+    char *list = (char *)values_blurb("", ok, n);
+    char *s = g_strdup_printf("Present when the outcome is a failure (not %s)", list);
+    g_free(list);
+    return s;
+}
+
 void
 dnsmon_render_register(int proto)
 {
@@ -142,10 +167,10 @@ dnsmon_render_register(int proto)
             "DNS transaction number, in capture order", HFILL } },
         { &hf_outcome,
           { "Outcome", "dnsmon.outcome", FT_STRING, BASE_NONE, NULL, 0x0,
-            "answered, nodata, truncated, nxdomain, servfail, refused, error, rejected, wrong_source, incomplete, unanswered or pending", HFILL } },
+            NULL /* the outcome names, below */, HFILL } },
         { &hf_failed,
           { "Failed", "dnsmon.failed", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
-            "Present when the outcome is a failure (not answered, nodata, truncated or pending)", HFILL } },
+            NULL /* the outcomes that are not failures, below */, HFILL } },
         { &hf_unanswered,
           { "Unanswered", "dnsmon.unanswered", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "Present when nothing answered the transaction", HFILL } },
@@ -192,7 +217,7 @@ dnsmon_render_register(int proto)
             0x0, NULL, HFILL } },
         { &hf_transport,
           { "Transport", "dnsmon.transport", FT_STRING, BASE_NONE, NULL, 0x0,
-            "udp or tcp", HFILL } },
+            NULL /* the transport names, below */, HFILL } },
         { &hf_qname,
           { "Name", "dnsmon.qname", FT_STRING, BASE_NONE, NULL, 0x0,
             "The question's name", HFILL } },
@@ -203,7 +228,7 @@ dnsmon_render_register(int proto)
             "The answer had TC=1: the client must retry over TCP", HFILL } },
         { &hf_icmp_kind,
           { "ICMP error kind", "dnsmon.icmp.kind", FT_STRING, BASE_NONE, NULL, 0x0,
-            "port_unreachable, host_unreachable, net_unreachable, admin_prohibited, ttl_exceeded, frag_needed or other", HFILL } },
+            NULL /* the ICMP kind names, below */, HFILL } },
         { &hf_icmp_reporter,
           { "ICMP reporter", "dnsmon.icmp.reporter", FT_IPv4, BASE_NONE, NULL, 0x0,
             "Who sent the ICMP error", HFILL } },
@@ -250,7 +275,7 @@ dnsmon_render_register(int proto)
             "Lookup number: one client asking one question, across retries, servers and TCP", HFILL } },
         { &hf_lookup_outcome,
           { "Lookup outcome", "dnsmon.lookup.outcome", FT_STRING, BASE_NONE, NULL, 0x0,
-            "resolved, recovered, failed, incomplete or pending", HFILL } },
+            NULL /* the lookup outcome names, below */, HFILL } },
         { &hf_lookup_txns,
           { "Lookup transactions", "dnsmon.lookup.txns", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Transactions in the lookup", HFILL } },
@@ -280,7 +305,7 @@ dnsmon_render_register(int proto)
             "A client's transaction with the resolver that this one served", HFILL } },
         { &hf_upstream_cause,
           { "Upstream cause", "dnsmon.upstream.cause", FT_STRING, BASE_NONE, NULL, 0x0,
-            "Why the resolver failed: upstream_failed, upstream_answered or none_seen", HFILL } },
+            NULL /* the upstream cause names, below */, HFILL } },
         { &hf_upstream_failed_server,
           { "Failing upstream server", "dnsmon.upstream.failed_server", FT_IPv4, BASE_NONE,
             NULL, 0x0, "A server below the resolver whose transactions for this one failed",
@@ -376,9 +401,27 @@ dnsmon_render_register(int proto)
             "Lame server: not authoritative for what it was delegated, no referral", EXPFILL } },
     };
     proto_dnsmon = proto;
-    for (gsize i = 0; i < array_length(hf); i++)
-        if (hf[i].p_id == &hf_qtype)
+    /* The values of the enumerated fields come from names.c, so a new
+     * outcome or transport cannot be left out of the fields' descriptions. */
+    gsize n;
+    const char *const *v;
+    for (gsize i = 0; i < array_length(hf); i++) {
+        int *id = hf[i].p_id;
+        if (id == &hf_qtype)
             hf[i].hfinfo.strings = qtype_vals();
+        else if (id == &hf_outcome && (v = dm_outcome_names(&n)))
+            hf[i].hfinfo.blurb = values_blurb("", v, n);
+        else if (id == &hf_transport && (v = dm_transport_names(&n)))
+            hf[i].hfinfo.blurb = values_blurb("", v, n);
+        else if (id == &hf_icmp_kind && (v = dm_icmp_kind_names(&n)))
+            hf[i].hfinfo.blurb = values_blurb("", v, n);
+        else if (id == &hf_lookup_outcome && (v = dm_lookup_outcome_names(&n)))
+            hf[i].hfinfo.blurb = values_blurb("", v, n);
+        else if (id == &hf_failed)
+            hf[i].hfinfo.blurb = not_failures_blurb();
+        else if (id == &hf_upstream_cause && (v = dm_upstream_cause_names(&n)))
+            hf[i].hfinfo.blurb = values_blurb("Why the resolver failed: ", v, n);
+    }
     proto_register_field_array(proto, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_module_t *em = expert_register_protocol(proto);
