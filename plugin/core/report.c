@@ -479,10 +479,14 @@ write_when(GString *out, dm_time first, dm_time last)
     if (fine)
         g_string_append_printf(out, ".%03d", (int)((first % DM_NS_PER_SEC + DM_NS_PER_SEC) %
                                                    DM_NS_PER_SEC / 1000000));
-    g_string_append_printf(out, " to %s", strlen(t1) > 11 ? t1 + 11 : t1);
-    if (fine)
-        g_string_append_printf(out, ".%03d", (int)((last % DM_NS_PER_SEC + DM_NS_PER_SEC) %
-                                                   DM_NS_PER_SEC / 1000000));
+    /* One moment (one transaction, or all within a millisecond) is one time. */
+    int ms0 = (int)((first % DM_NS_PER_SEC + DM_NS_PER_SEC) % DM_NS_PER_SEC / 1000000);
+    int ms1 = (int)((last % DM_NS_PER_SEC + DM_NS_PER_SEC) % DM_NS_PER_SEC / 1000000);
+    if (strcmp(t0, t1) != 0 || ms0 != ms1) {
+        g_string_append_printf(out, " to %s", strlen(t1) > 11 ? t1 + 11 : t1);
+        if (fine)
+            g_string_append_printf(out, ".%03d", ms1);
+    }
     g_string_append(out, " UTC\n");
     if (strncmp(t0, t1, 10) != 0)
         g_string_append_printf(out, "                (ends %s)\n", t1);
