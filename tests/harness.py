@@ -5,16 +5,57 @@ through `setpriv` as user nobody, with WIRESHARK_PLUGIN_DIR pointing at a
 private copy of the plugin and HOME at an empty folder (no user preferences).
 Captures are copied next to it so nobody can read them.
 """
+import atexit
+import functools
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 import unittest
 import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 CAPTURES = os.path.join(REPO, "captures")
+
+
+# ---- assertion counter ----------------------------------------------------
+# Every assert* method of unittest.TestCase that a test calls counts once (an
+# assertEqual that calls assertListEqual inside counts once, not twice), and
+# the test program prints "assertions: N" when it exits (docs/testing.md
+# compares these counts before and after a change of the suite).
+ASSERTIONS = [0]
+_depth = threading.local()
+
+
+def _counted(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        outer = not getattr(_depth, "n", 0)
+        if outer:
+            ASSERTIONS[0] += 1
+        _depth.n = getattr(_depth, "n", 0) + 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _depth.n -= 1
+    wrapper._dnsmon_counted = True
+    return wrapper
+
+
+for _name in dir(unittest.TestCase):
+    _fn = getattr(unittest.TestCase, _name)
+    if _name.startswith("assert") and callable(_fn) and not getattr(_fn, "_dnsmon_counted", 0) \
+            and not _name.endswith("_"):
+        setattr(unittest.TestCase, _name, _counted(_fn))
+
+
+@atexit.register
+def _print_assertions():
+    sys.stdout.flush()
+    print("assertions: %d" % ASSERTIONS[0], flush=True)
 
 
 class Tshark:
