@@ -385,7 +385,7 @@ class ClickHouseTest(unittest.TestCase):
 def main():
     missing = [p for p in ("clickhouse-server", "clickhouse-client") if not shutil.which(p)]
     if missing:
-        print("skipped: %s not installed (Debian ships ClickHouse in bookworm only; trixie "
+        print("SKIPPED: clickhouse: %s not installed (Debian ships ClickHouse in bookworm only; trixie "
               "and sid have no clickhouse package), so the ClickHouse test cannot run here"
               % " and ".join(missing))
         return 77

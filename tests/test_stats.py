@@ -1,11 +1,17 @@
 """The three taps on every capture, in one pass and with -2: numbers derived
-from the outcome tables in captures/README.md, and the report's sentences."""
+from the outcome tables in captures/README.md, and the report's sentences.
+
+The taps come from each capture's runs (harness.py): -2 from `tshark -2 -q`
+with all three taps and -z expert (no protocol tree), one pass from the
+single-pass PDML run; the -2 PDML run prints them too, and they must be the
+same with and without a tree."""
 import collections
+import copy
 import re
 import sys
 import unittest
 
-from harness import TsharkTestCase, frames_of, parse_expectations
+from harness import TsharkTestCase, frames_of, main_exit, parse_expectations, result
 
 EXPECTED = parse_expectations()
 FAILED = {"nxdomain", "servfail", "refused", "error", "rejected", "wrong_source", "incomplete",
@@ -47,12 +53,36 @@ def parse_failures(out):
     return rows
 
 
+def tap(cap, name, two_pass, mode=None):
+    """A tap's output from the capture's run: -2 -q, or one pass."""
+    taps = result(cap, mode or ("q2" if two_pass else "1"))["taps"]
+    if name not in taps:
+        raise AssertionError("%s: no dnsmon,%s output in tshark %s" % (
+            cap, name, " ".join(result(cap, mode or ("q2" if two_pass else "1"))["args"])))
+    return taps[name]
+
+
 class StatsTest(TsharkTestCase):
+    expected = EXPECTED
+
     def tap(self, cap, name, two_pass):
-        args = ["-r", self.ts.capture(cap), "-q", "-n", "-z", "dnsmon," + name]
-        if two_pass:
-            args.insert(2, "-2")
-        return self.ts.stdout(*args)
+        return tap(cap, name, two_pass)
+
+    def test_same_with_and_without_a_tree(self):
+        """-2 -q (no tree) and -2 -T pdml (a tree) print the same taps."""
+        for cap in EXPECTED:
+            for name in ("tree", "failures", "report"):
+                self.assertEqual(tap(cap, name, True), tap(cap, name, True, mode="2"),
+                                 "%s: dnsmon,%s" % (cap, name))
+
+    def test_log_one_line_per_transaction(self):
+        """-z dnsmon,log (in the -2 PDML run): one JSON line per transaction."""
+        import json
+        for cap, exp in EXPECTED.items():
+            lines = [json.loads(l) for l in result(cap, "2")["taps"].get("log", "").splitlines()
+                     if l.startswith("{")]
+            self.assertEqual(sorted(d["txn"] for d in lines),
+                             sorted(int(r["txn"]) for r in exp["rows"]), cap)
 
     def test_taps_listed(self):
         p = self.ts.run("-z", "help", check=False)
@@ -61,7 +91,7 @@ class StatsTest(TsharkTestCase):
             self.assertRegex(text, r"(?m)^\s+%s$" % re.escape(tap))
 
     def test_tree(self):
-        for cap, exp in EXPECTED.items():
+        for cap, exp in self.expected.items():
             rows = exp["rows"]
             by_outcome = collections.Counter(r["outcome"] for r in rows)
             dns_rows = [r for r in rows if not syn_row(r)]
@@ -192,5 +222,20 @@ class StatsTest(TsharkTestCase):
         self.assertEqual(out.count("Finding "), 1)
 
 
+class NegativeControlTest(unittest.TestCase):
+    """The tap checks report a wrong table: lookups.pcapng with one answered
+    transaction said to be unanswered."""
+
+    def test_wrong_table(self):
+        exp = copy.deepcopy(EXPECTED["lookups.pcapng"])
+        row = next(r for r in exp["rows"] if r["outcome"] == "answered")
+        row["outcome"] = "unanswered"
+        t = StatsTest("test_tree")
+        t.expected = {"lookups.pcapng": exp}
+        with self.assertRaises(AssertionError) as cm:
+            t.test_tree()
+        self.assertIn("lookups.pcapng (one pass)", str(cm.exception))
+
+
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    sys.exit(main_exit(unittest.main(argv=sys.argv[:1], verbosity=2, exit=False)))

@@ -15,15 +15,6 @@
 /* Seconds (a double) as dm_time, rounded to the nanosecond. */
 #define S(x) ((dm_time)((x) * 1e9 + ((x) < 0 ? -0.5 : 0.5)))
 
-/* A test that shows an engine bug: passes once fixed, TODO until then. */
-#define EXPECT_FIXED(cond, msg)                                                 \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            g_test_incomplete("engine bug: " msg);                              \
-            return;                                                             \
-        }                                                                       \
-    } while (0)
-
 /* ---- counted checks --------------------------------------------------------
  * The g_assert_* macros the unit tests use, redefined to count every check
  * they execute; each test program prints "assertions: N" when it exits
