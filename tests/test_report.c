@@ -134,8 +134,10 @@ test_ranges_cap_counts_frames(void)
     g_test_message("got \"%s\"", s->str);
     g_string_free(s, TRUE);
     g_array_free(a, TRUE);
-    EXPECT_FIXED(ok, "dm_frames_to_ranges: frames 1,3,5-7 capped at 2 runs says \"and 1 more "
-                     "frame\" (counts from the end of the first run left out, not its start)");
+    /* Was an engine bug (a TODO that could not fail until it was fixed): dm_frames_to_ranges:
+     * frames 1,3,5-7 capped at 2 runs says "and 1 more frame" (counts from the end of the
+     * first run left out, not its start) */
+    g_assert_true(ok);
 }
 
 /* Lookups that recovered: "Recovered:" with median and max delay; nothing
@@ -235,8 +237,10 @@ test_connection_failure_not_recovered(void)
     gboolean claims = strstr(r, "Every failure recovered") != NULL;
     g_free(r);
     fx_clear(&f);
-    EXPECT_FIXED(!claims, "report says \"Every failure recovered: no lookup failed for good\" "
-                          "when the only failures are TCP connection attempts (no lookup)");
+    /* Was an engine bug (a TODO that could not fail until it was fixed): report says "Every
+     * failure recovered: no lookup failed for good" when the only failures are TCP connection
+     * attempts (no lookup) */
+    g_assert_false(claims);
 }
 
 /* ---- the ledger -------------------------------------------------------------- */
@@ -943,8 +947,10 @@ test_txlog_negative_time(void)
     g_test_message("time_epoch %s", jget(lines, 0, "time_epoch")->raw);
     g_ptr_array_free(lines, TRUE);
     fx_clear(&f);
-    EXPECT_FIXED(epoch == -0.5, "txlog time_epoch of 1969-12-31T23:59:59.5Z is written "
-                                "-1.500000000 (whole seconds and nanoseconds joined with a dot)");
+    /* Was an engine bug (a TODO that could not fail until it was fixed): txlog time_epoch of
+     * 1969-12-31T23:59:59.5Z is written -1.500000000 (whole seconds and nanoseconds joined
+     * with a dot) */
+    g_assert_cmpfloat(epoch, ==, -0.5);
 }
 
 int

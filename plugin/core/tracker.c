@@ -717,7 +717,10 @@ dm_txn_outcome(const dm_tracker *tr, const dm_txn *t)
 dm_outcome
 dm_txn_shown_outcome(const dm_tracker *tr, const dm_txn *t)
 {
-    if (tr->finished || (t->flags & DM_T_ANSWERED))
+    /* A response decides; so does the packet that sealed an encrypted
+     * connection read without keys (nothing later changes either). */
+    if (tr->finished || (t->flags & DM_T_ANSWERED) ||
+        (t->dns & (DM_D_ENCRYPTED | DM_D_TLS_FAILED)))
         return dm_txn_outcome(tr, t);
     return DM_OUTCOME_PENDING;
 }
