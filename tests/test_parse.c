@@ -268,8 +268,6 @@ parse_all(const guint8 *p, gsize len)
     }
     dm_tcp_hdr h;
     dm_parse_tcp(c, len, &h);
-    dm_addr a;
-    dm_parse_ip_src(c, len, &a);
     g_free(c);
     return parsed;
 }
@@ -990,27 +988,6 @@ test_tcp_header(void)
     }
 }
 
-static void
-test_ip_src(void)
-{
-    dm_addr a;
-    buf *b = g_byte_array_new();
-    put_ipv4(b, 1, "198.51.100.1", "198.51.100.10", 0, 0);
-    g_assert_true(dm_parse_ip_src(b->data, b->len, &a));
-    assert_addr(&a, "198.51.100.1");
-    g_assert_false(dm_parse_ip_src(b->data, 19, &a));
-    g_byte_array_free(b, TRUE);
-    b = g_byte_array_new();
-    put_ipv6(b, 58, "fe80::1", "fe80::2", 0);
-    g_assert_true(dm_parse_ip_src(b->data, b->len, &a));
-    assert_addr(&a, "fe80::1");
-    g_assert_cmpuint(a.family, ==, 6);
-    g_assert_false(dm_parse_ip_src(b->data, 39, &a));
-    g_byte_array_free(b, TRUE);
-    static const guint8 junk[40] = { 0x50 };
-    g_assert_false(dm_parse_ip_src(junk, sizeof junk, &a));
-}
-
 /* ---- mutations: no read past len, whatever the bytes ------------------------------
  * A read past len shows only under ASan (the sanitize build runs this too);
  * here the checks are on what the parsers accept: every accepted DNS
@@ -1133,7 +1110,6 @@ main(int argc, char **argv)
     g_test_add_func("/icmp/v6", test_icmp6_quotes);
     g_test_add_func("/icmp/icmp-in-icmp", test_icmp_in_icmp);
     g_test_add_func("/tcp/header", test_tcp_header);
-    g_test_add_func("/ip/src", test_ip_src);
     g_test_add_func("/frame/find-transport-tcp", test_find_transport_tcp);
     g_test_add_func("/fuzz/mutations", test_mutations);
     return g_test_run();

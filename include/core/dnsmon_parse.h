@@ -75,9 +75,6 @@ typedef struct {
 
 gboolean dm_parse_tcp(const guint8 *p, gsize len, dm_tcp_hdr *h);
 
-/* The source address in an IPv4 or IPv6 header. */
-gboolean dm_parse_ip_src(const guint8 *p, gsize len, dm_addr *src);
-
 /* ---- encrypted DNS ------------------------------------------------------
  * What DNS over TLS, HTTPS and QUIC show (docs/design.md, "Encrypted DNS"):
  * in the clear, the TLS records and QUIC packet headers; with the keys,

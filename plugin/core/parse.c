@@ -191,23 +191,6 @@ dm_parse_dns(const guint8 *p, gsize len, gboolean want_records, dm_dns_parsed *o
 
 /* ---- IP headers -------------------------------------------------------- */
 
-gboolean
-dm_parse_ip_src(const guint8 *p, gsize len, dm_addr *src)
-{
-    memset(src, 0, sizeof *src);
-    if (len >= 20 && (p[0] >> 4) == 4) {
-        src->family = 4;
-        memcpy(src->bytes, p + 12, 4);
-        return TRUE;
-    }
-    if (len >= 40 && (p[0] >> 4) == 6) {
-        src->family = 6;
-        memcpy(src->bytes, p + 8, 16);
-        return TRUE;
-    }
-    return FALSE;
-}
-
 /* The quoted IP header at p: addresses, transport, where the transport
  * header starts (relative to p). FALSE when not even that is there. */
 static gboolean
