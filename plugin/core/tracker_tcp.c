@@ -133,7 +133,7 @@ tk_conn_expire(dm_tracker *tr, guint32 cid)
         return;
     tk_conn_txn(tr, cid, 0);
     /* Its attempts armed the transaction's time-out, already due: the
-     * loop in tk_advance_time() settles it. */
+     * loop in tracker_events.c's advance_time() settles it. */
 }
 
 void
@@ -300,9 +300,8 @@ handshake(dm_tracker *tr, guint32 cid, const dm_tcp_seg *s)
 }
 
 void
-dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s)
+tk_tcp_segment(dm_tracker *tr, const dm_tcp_seg *s)
 {
-    tk_advance_time(tr, s->ts);
     guint32 client = tk_addr_id(tr, &s->flow.client);
     guint32 server = tk_addr_id(tr, &s->flow.server);
     if (s->from_client && s->syn && !s->ack) {
