@@ -85,6 +85,7 @@ struct dm_tracker {
     GArray *settled;            /* guint32 txn ids, settle order */
     GArray *learned;            /* guint32: a count, then that many name ids (dm_txn_learned) */
     GArray *observers;
+    guint32 other_port_dot;     /* DoT connections on another port than 853 (by ALPN) */
     guint32 frame, frame_first_item;
     gboolean have_frame;
     dm_time end;
