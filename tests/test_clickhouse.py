@@ -51,6 +51,14 @@ def captures():
     return sorted(f for f in os.listdir(CAPTURES) if f.endswith((".pcap", ".pcapng")))
 
 
+def sensor_of(cap):
+    """The -nokeys twin of an encrypted capture holds the same packets as its keyed file: the
+    same transactions where the keys reveal nothing more (a failed handshake). A transaction's
+    identity includes its sensor, so the twin is loaded as another sensor (one without the
+    keys) rather than replacing its keyed file's rows."""
+    return "test-nokeys" if "-nokeys." in cap else "test"
+
+
 class ClickHouseTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -74,7 +82,7 @@ class ClickHouseTest(unittest.TestCase):
             log = os.path.join(logs, cap + ".jsonl")
             with open(log, "w") as fh:
                 fh.writelines(l + "\n" for l in out.splitlines() if l.startswith("{"))
-            cls.load("--log", log, cls.ts.capture(cap))
+            cls.load("--log", log, cls.ts.capture(cap), sensor=sensor_of(cap))
         print("clickhouse %s: %d captures loaded in %.1f s" % (cls.db.version, len(cls.tree),
                                                                time.time() - t), file=sys.stderr)
 
@@ -92,7 +100,8 @@ class ClickHouseTest(unittest.TestCase):
             raise AssertionError("dnsmon-load %s failed: %s" % (" ".join(args), p.stderr))
         return p
 
-    def counts(self, capture, table="dnsmon.txlog", sensor="test"):
+    def counts(self, capture, table="dnsmon.txlog", sensor=None):
+        sensor = sensor or sensor_of(capture)
         rows = self.db.sql("SELECT toString(outcome), count() FROM %s FINAL WHERE sensor = '%s' "
                            "AND capture = '%s' GROUP BY outcome" % (table, sensor, capture))
         counts = {o: int(n) for o, n in rows}
@@ -103,7 +112,9 @@ class ClickHouseTest(unittest.TestCase):
     def test_counts_by_outcome_equal_tree(self):
         for cap in captures():
             with self.subTest(capture=cap):
-                self.assertTrue(self.tree[cap], cap)
+                # every capture has transactions but one (DoH without keys: nothing to follow)
+                if cap != "enc-doh-nokeys.pcapng":
+                    self.assertTrue(self.tree[cap], cap)
                 self.assertEqual(self.counts(cap), self.tree[cap])
 
     def test_loading_again_counts_once(self):
@@ -111,7 +122,7 @@ class ClickHouseTest(unittest.TestCase):
         for cap in again:
             self.load(self.ts.capture(cap))
             self.assertEqual(self.counts(cap), self.tree[cap], cap)
-        total = sum(t[""] for t in self.tree.values())
+        total = sum(t.get("", 0) for c, t in self.tree.items() if sensor_of(c) == "test")
         self.db.sql("OPTIMIZE TABLE dnsmon.txlog FINAL")
         n = self.db.sql("SELECT count() FROM dnsmon.txlog WHERE sensor = 'test'")
         self.assertEqual(int(n[0][0]), total)

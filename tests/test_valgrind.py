@@ -11,11 +11,12 @@ import subprocess
 import sys
 import unittest
 
-from harness import TsharkTestCase, HERE
+from harness import TsharkTestCase, HERE, main_exit
 
-OURS = re.compile(r"\((packet-dnsmon|taps|tap_tree|tap_failures|tap_report|render|tracker|lookups|"
-                  r"hash|parse|txlog|ledger|report|extract|names|plugin|gui)"
-                  r"\.c:\d+\)")
+# Every source file of the plugin (plugin/core, plugin/epan), by name.
+SOURCES = sorted(os.path.splitext(f)[0] for d in ("core", "epan")
+                 for f in os.listdir(os.path.join(HERE, "..", "plugin", d)) if f.endswith(".c"))
+OURS = re.compile(r"\((%s)\.c:\d+\)" % "|".join(re.escape(s) for s in SOURCES))
 BAD = ("Invalid read", "Invalid write", "Invalid free", "uninitialised", "Conditional jump",
        "definitely lost", "Mismatched free", "overlap")
 CAPTURES = ("bad-input.pcapng", "slow-server.pcapng", "seed-incident.pcapng",
@@ -51,4 +52,4 @@ class ValgrindTest(TsharkTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    sys.exit(main_exit(unittest.main(argv=sys.argv[:1], verbosity=2, exit=False)))

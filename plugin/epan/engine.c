@@ -45,6 +45,28 @@ in_window(read_state *st)
     return plugin_if_get_capture_file(file_state_get, st) != NULL;
 }
 
+/* The same, asked once per engine: plugin_if_get_capture_file leaks a few
+ * bytes per call in Wireshark 4.0 (its request's keys), which a call per
+ * frame would turn into a leak that grows with the capture. Whether this is
+ * the window does not change, and neither does a redissection's file (read
+ * and counted before it starts). */
+static struct {
+    guint generation;
+    gboolean window;
+    read_state st;
+} asked;
+
+static gboolean
+in_window_once(read_state *st, guint gen)
+{
+    if (asked.generation != gen) {
+        asked.window = in_window(&asked.st);
+        asked.generation = gen;
+    }
+    *st = asked.st;
+    return asked.window;
+}
+
 /* ---- the end of a first pass -------------------------------------------- */
 
 static void
@@ -142,7 +164,7 @@ dnsmon_engine_frame(packet_info *pinfo)
     if (!tracker || PINFO_FD_VISITED(pinfo))
         return;                 /* later passes only read */
     read_state st;
-    gboolean window = in_window(&st);
+    gboolean window = in_window_once(&st, generation);
     if (!window && draw_every_frame && dm_tracker_item_count(tracker))
         draw_all_now();
     dnsmon_feed_frame(tracker, pinfo, settings.ignore_multicast);

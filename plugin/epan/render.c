@@ -133,15 +133,26 @@ qtype_vals(void)
  * Wireshark 4.0 compares a same-named field of the other type wrongly
  * (an IPv6 value "equals" any IPv4 address). */
 
-/* "a, b or c": a field's values, for its description (kept for the
- * program's lifetime, as Wireshark keeps the field). */
+/* The descriptions of the enumerated fields, written once at registration
+ * from names.c (static: Wireshark keeps pointing at them, and nothing is
+ * left to free at exit). */
+#define BLURB_MAX 256
+static char blurbs[6][BLURB_MAX];
+static guint n_blurbs;
+
+/* prefix + "a, b or c" + suffix: a field's values, for its description. */
 static const char *
-values_blurb(const char *prefix, const char *const *names, gsize n)
+values_blurb(const char *prefix, const char *const *names, gsize n, const char *suffix)
 {
-    GString *s = g_string_new(prefix);
-    for (gsize i = 0; i < n; i++)
-        g_string_append_printf(s, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
-    return g_string_free(s, FALSE);
+    char *b = blurbs[MIN(n_blurbs, G_N_ELEMENTS(blurbs) - 1)];
+    n_blurbs++;
+    g_strlcpy(b, prefix, BLURB_MAX);
+    for (gsize i = 0; i < n; i++) {
+        g_strlcat(b, i == 0 ? "" : i + 1 == n ? " or " : ", ", BLURB_MAX);
+        g_strlcat(b, names[i], BLURB_MAX);
+    }
+    g_strlcat(b, suffix, BLURB_MAX);
+    return b;
 }
 
 static const char *
@@ -152,10 +163,7 @@ not_failures_blurb(void)
     for (int o = 0; o < DM_OUTCOME_COUNT; o++)
         if (!dm_outcome_is_failure((dm_outcome)o))
             ok[n++] = dm_outcome_name((dm_outcome)o);
-    char *list = (char *)values_blurb("", ok, n);
-    char *s = g_strdup_printf("Present when the outcome is a failure (not %s)", list);
-    g_free(list);
-    return s;
+    return values_blurb("Present when the outcome is a failure (not ", ok, n, ")");
 }
 
 void
@@ -410,17 +418,17 @@ dnsmon_render_register(int proto)
         if (id == &hf_qtype)
             hf[i].hfinfo.strings = qtype_vals();
         else if (id == &hf_outcome && (v = dm_outcome_names(&n)))
-            hf[i].hfinfo.blurb = values_blurb("", v, n);
+            hf[i].hfinfo.blurb = values_blurb("", v, n, "");
         else if (id == &hf_transport && (v = dm_transport_names(&n)))
-            hf[i].hfinfo.blurb = values_blurb("", v, n);
+            hf[i].hfinfo.blurb = values_blurb("", v, n, "");
         else if (id == &hf_icmp_kind && (v = dm_icmp_kind_names(&n)))
-            hf[i].hfinfo.blurb = values_blurb("", v, n);
+            hf[i].hfinfo.blurb = values_blurb("", v, n, "");
         else if (id == &hf_lookup_outcome && (v = dm_lookup_outcome_names(&n)))
-            hf[i].hfinfo.blurb = values_blurb("", v, n);
+            hf[i].hfinfo.blurb = values_blurb("", v, n, "");
         else if (id == &hf_failed)
             hf[i].hfinfo.blurb = not_failures_blurb();
         else if (id == &hf_upstream_cause && (v = dm_upstream_cause_names(&n)))
-            hf[i].hfinfo.blurb = values_blurb("Why the resolver failed: ", v, n);
+            hf[i].hfinfo.blurb = values_blurb("Why the resolver failed: ", v, n, "");
     }
     proto_register_field_array(proto, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
