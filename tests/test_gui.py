@@ -34,7 +34,6 @@ missing (scripts/setup installs them).
 With DNSMON_GUI_SHOTS=DIR (or --screenshots DIR) it also saves the six
 screenshots of docs/ there (scripts/screenshots).
 """
-import csv
 import json
 import os
 import re
@@ -47,11 +46,11 @@ import time
 import unittest
 
 from harness import Tshark
+from wsprofile import (PROFILE, install_profile, profile_buttons, profile_columns,
+                       profile_rules)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = "seed-incident.pcapng"
-PROFILE = "DNS Monitor"
-PROFILE_DIR = os.path.join(os.path.dirname(HERE), "packaging", "profile", PROFILE)
 NOTE = re.compile(r"\[dnsmon (\d+): (\w+)\]")
 COLUMNS = ('gui.column.format:"No.","%m","Time","%t","Source","%s","Destination","%d",'
            '"Protocol","%p","Info","%i"')
@@ -414,51 +413,6 @@ def failure_rows(text):
     return rows
 
 
-def profile_columns():
-    """[title, field] of the profile's gui.column.format, in order (field
-    None for a column that is not a custom one)."""
-    with open(os.path.join(PROFILE_DIR, "preferences"), encoding="utf-8") as fh:
-        lines = fh.read().split("gui.column.format:", 1)[1].splitlines()[1:]
-    body = []
-    for line in lines:              # the value's continuation lines
-        if line[:1] not in (" ", "\t"):
-            break
-        body.append(line)
-    body = " ".join(body)
-    return [[t, f.split(":")[1] if f.startswith("%Cus:") else None]
-            for t, f in re.findall(r'"([^"]*)",\s*"([^"]*)"', body)]
-
-
-def profile_rules():
-    """[name, filter] of the profile's coloring rules, in order."""
-    with open(os.path.join(PROFILE_DIR, "colorfilters"), encoding="utf-8") as fh:
-        return [line.strip().split("@")[1:3] for line in fh if line.startswith("@")]
-
-
-def profile_buttons():
-    """{label: filter} of the profile's filter buttons, in order (a UAT file:
-    CSV whose strings write a double quote as \\x22)."""
-    with open(os.path.join(PROFILE_DIR, "dfilter_buttons"), encoding="utf-8") as fh:
-        rows = csv.reader(line for line in fh if line.strip() and not line.startswith("#"))
-        unesc = lambda c: re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), c)
-        return {unesc(r[1]): unesc(r[2]) for r in rows if r[0] == "TRUE"}
-
-
-def install_profile(home):
-    """The profile in home's personal profiles folder, as a user who picked it
-    (the package puts it in the global one; Wireshark copies it from there
-    into this one when it is first selected)."""
-    dst = os.path.join(home, ".config", "wireshark", "profiles", PROFILE)
-    if not os.path.isdir(dst):
-        shutil.copytree(PROFILE_DIR, dst)
-    if os.geteuid() == 0:
-        shutil.chown(home, user="nobody")
-        for d, _, files in os.walk(os.path.join(home, ".config")):
-            shutil.chown(d, user="nobody")
-            for f in files:
-                shutil.chown(os.path.join(d, f), user="nobody")
-
-
 @unittest.skipIf(missing_tools(), "missing: %s" % " ".join(missing_tools()))
 class GuiTest(unittest.TestCase):
     @classmethod
@@ -513,13 +467,21 @@ class GuiTest(unittest.TestCase):
     def test_installed_plugin(self):
         """Wireshark without WIRESHARK_PLUGIN_DIR loads the packaged plugin
         from the system folder: About → Plugins lists that file, the packet
-        list shows tshark -2's verdicts."""
+        list shows tshark -2's verdicts. -C "DNS Monitor" finds the profile
+        the package put in the global profiles folder (the user has none)."""
         so = os.environ["DNSMON_GUI_INSTALLED"]
-        gui = Gui(self.ts, ["-o", COLUMNS, "-r", self.ts.capture(SEED)], "installed",
+        folders = dict(line.split(":", 1) for line in
+                       self.ts.stdout("-G", "folders").splitlines() if ":" in line)
+        profile = os.path.join(folders["Global configuration"].strip(), "profiles", PROFILE)
+        self.assertTrue(os.path.isdir(profile), "no " + profile)
+        gui = Gui(self.ts, ["-C", PROFILE, "-r", self.ts.capture(SEED)], "installed",
                   system_plugins=True)
         self.addCleanup(gui.stop)
         title = self.main_title(gui, SEED)
         self.assert_about_lists(gui, so)
+        self.assertIn("Profile: " + PROFILE, gui.ask("status"))
+        header = gui.ask("table", window=title, name="Packet list")["header"]
+        self.assertEqual(header, [c for c, _ in profile_columns()], "the profile's columns")
         ref = info_column(self.ts, SEED)
         self.assertEqual(settled_rows(gui, title, ref), ref, "packet list of the seed replica")
 
