@@ -24,6 +24,11 @@
  *   torture           N failing queries for distinct random subdomains of
  *                     victim.example (70% NXDOMAIN, 20% SERVFAIL, 10% no answer)
  *   fewnames          the same, names drawn from 8 names
+ *   resolver-flood    N client queries for distinct random subdomains of
+ *                     victim.example through one recursive resolver, which
+ *                     asks the authoritative servers (NXDOMAIN, SERVFAIL or
+ *                     nothing) and answers NXDOMAIN or SERVFAIL
+ *   resolver-typical  the same, names drawn from 8 names
  *
  * Plain C99, no dependency: cc -O2 -o dnsgen dnsgen.c
  *
@@ -1214,6 +1219,68 @@ torture(uint64_t n, int distinct, double rate)
     }
 }
 
+/* A random-subdomain flood through one recursive resolver: clients ask
+ * 10.9.0.53, which asks the victim's two authoritative servers the same
+ * name (letter case randomised, as resolvers do); they answer NXDOMAIN,
+ * SERVFAIL or nothing, and the resolver answers its client NXDOMAIN or
+ * SERVFAIL. The typical twin asks 8 names: the same packets otherwise. */
+static void
+through_resolver(uint64_t n, int distinct, double rate)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    addr clients[200];
+    for (int i = 0; i < 200; i++)
+        clients[i] = v4(10, 8, (uint8_t)(i / 100), (uint8_t)(10 + i % 100));
+    addr resolver = v4(10, 9, 0, 53);
+    addr auth[2] = { v4(10, 53, 1, 1), v4(10, 53, 1, 2) };
+    char few[8][40];
+    for (int i = 0; i < 8; i++) {
+        for (int k = 0; k < 12; k++)
+            few[i][k] = alnum[rnd(36)];
+        strcpy(few[i] + 12, ".victim.example");
+    }
+    uint64_t ts = 1715644800ull * 1000000000ull;
+    char name[40], upper[40];
+    for (uint64_t i = 0; i < n; i++) {
+        ts += NS(rnd_exp(1.0 / rate));
+        for (int k = 0; k < 12; k++)
+            name[k] = alnum[rnd(36)];          /* drawn in both cases: same stream */
+        strcpy(name + 12, ".victim.example");
+        uint32_t pick = rnd(8);
+        const char *asked = distinct ? name : few[pick];
+        strcpy(upper, asked);
+        uint64_t mask = rnd64();                /* one draw: both cases alike */
+        for (int k = 0; upper[k]; k++)
+            if (upper[k] >= 'a' && upper[k] <= 'z' && (mask >> (k % 64) & 1))
+                upper[k] = (char)(upper[k] - 'a' + 'A');
+        uint16_t type = rnd(2) ? T_A : T_AAAA;
+        const addr *c = &clients[rnd(200)], *s = &auth[rnd(2)];
+        uint16_t cp = eph_port(), rp = eph_port();
+        dnsmsg q = { (uint16_t)rnd(65536), asked, type, 0, 0, 0, 0, 0 };
+        dnsmsg uq = { (uint16_t)rnd(65536), upper, type, 0, 0, 0, 0, 0 };
+        uint64_t t_up = ts + NS(0.0003), t_back;
+        udp_query(ts, c, &resolver, cp, &q, NULL);
+        udp_query(t_up, &resolver, s, rp, &uq, NULL);
+        uint32_t k = rnd(10);
+        if (k < 9) {
+            dnsmsg ur = uq;
+            ur.response = 1;
+            ur.rcode = k < 7 ? 3 : 2;
+            ur.soa = k < 7;
+            t_back = t_up + NS(0.002 + rnd_exp(0.02));
+            udp_response(t_back, &resolver, s, rp, &ur);
+        } else {
+            t_back = t_up + NS(1.0);
+        }
+        dnsmsg r = q;
+        r.response = 1;
+        r.rcode = k < 7 ? 3 : 2;
+        r.soa = k < 7;
+        udp_response(t_back + NS(0.0001), c, &resolver, cp, &r);
+        flush_until(ts);
+    }
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static void
@@ -1221,7 +1288,7 @@ usage(void)
 {
     fprintf(stderr, "usage: dnsgen [-n N] [-s SEED] [-r RATE] [-p PACKETS] [-o FILE] SCENARIO\n"
                     "scenarios: mix nodns hashflood hashflood-typical backwards inorder samekey\n"
-                    "           distinctkeys torture fewnames\n");
+                    "           distinctkeys torture fewnames resolver-flood resolver-typical\n");
     exit(2);
 }
 
@@ -1280,6 +1347,8 @@ main(int argc, char **argv)
         many_names(n, !strcmp(scn, "samekey"));
     } else if (!strcmp(scn, "torture") || !strcmp(scn, "fewnames")) {
         torture(n, !strcmp(scn, "torture"), rate > 4999 ? rate : 5000);
+    } else if (!strcmp(scn, "resolver-flood") || !strcmp(scn, "resolver-typical")) {
+        through_resolver(n, !strcmp(scn, "resolver-flood"), rate > 4999 ? rate : 5000);
     } else {
         usage();
     }

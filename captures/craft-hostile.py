@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """craft-hostile.py - hand-made hostile and edge-case dnsmon test captures (issue 9 and the
-lookup rules of SPEC), which no kernel produces on demand.
+lookup rules of docs/design.md), which no kernel produces on demand.
 
 python3 standard library only; reuses the packet helpers of craft-captures.py. Usage:
 python3 captures/craft-hostile.py [OUTDIR] (OUTDIR defaults to the folder of this script).

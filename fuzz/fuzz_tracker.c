@@ -22,7 +22,7 @@
  * frame belong to it and are not ghosts; ids in range; linked lists end;
  * the shown outcome is pending or the outcome; and, after the end, every
  * transaction and lookup a ledger counted is counted under its final outcome
- * (SPEC: the same numbers in one pass and with -2).
+ * (docs/design.md, "Statistics": the same numbers in one pass and with -2).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

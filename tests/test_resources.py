@@ -29,6 +29,10 @@ Cases:
   water_torture_tree     100,000 failing queries for distinct random subdomains vs
                          8 names, with -z dnsmon,tree
   water_torture_report   the same with -z dnsmon,report
+  resolver_flood         30,000 client queries for distinct random subdomains through one
+                         recursive resolver that asks the authoritative servers (their
+                         names in random letter case) vs 8 names, -2 with -z dnsmon,report
+                         (the resolver layer links and explains every one)
 
 Peak RSS of tshark with dnsmon over tshark alone, per transaction, is printed
 for every case (not asserted).
@@ -245,6 +249,10 @@ class ResourceTest(unittest.TestCase):
     def test_water_torture_report(self):
         self.compare("water torture, -z dnsmon,report", "torture", "fewnames", size(100000),
                      ["-z", "dnsmon,report"])
+
+    def test_resolver_flood(self):
+        self.compare("resolver flood, -2 -z dnsmon,report", "resolver-flood", "resolver-typical",
+                     size(30000), ["-2", "-z", "dnsmon,report"])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
  * The tracker is fed events in capture order — the start of every frame of
  * the first pass, DNS queries and responses, ICMP/ICMPv6 errors with what
  * their quote held, TCP segments to or from port 53 — and keeps every DNS
- * transaction (SPEC.md "Transactions", "Outcome of a transaction"). It
+ * transaction (docs/design.md, "Transactions", "Outcome of a transaction"). It
  * answers, per frame, what dnsmon has to say about it (its items), and per
  * transaction, its outcome. Lookups (what the user felt) are a layer above,
  * in dnsmon_lookups.h, fed through the observer below.

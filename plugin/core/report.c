@@ -117,6 +117,7 @@ typedef struct {
     guint resets, fallbacks_failed, connections;
     guint wrong;                /* wrong-source transactions */
     guint by_cause[DM_UPSTREAM_COUNT];  /* failed transactions by upstream cause (a resolver) */
+    guint nx_relayed;           /* NXDOMAIN the servers below gave: not the resolver's failure */
     guint32 cause_txn;          /* one of its upstream_failed transactions, to say why */
     guint32 wrong_from;
     guint16 wrong_port;
@@ -362,6 +363,9 @@ cause_parts(GArray *parts, const dm_tracker *tr, const dm_upstream *up, const fi
         g_free(why);
         g_array_free(frames, TRUE);
     }
+    if ((n = f->nx_relayed))
+        add_part(parts, n, NULL, g_strdup("names that do not exist: the servers below the resolver "
+                          "said so (NXDOMAIN)"));
     if ((n = f->by_cause[DM_UPSTREAM_ANSWERED]))
         add_part(parts, n, NULL, g_strdup("the resolver failed by itself: the servers below it answered "
                           "(DNSSEC validation, a policy, a limit, a CNAME loop)"));
@@ -419,7 +423,7 @@ finding_parts(const dm_tracker *tr, const dm_upstream *up, const finding *f)
     };
     gboolean ede_said = FALSE;
     guint explained = up ? f->by_cause[DM_UPSTREAM_FAILED] + f->by_cause[DM_UPSTREAM_ANSWERED] +
-                           f->by_cause[DM_UPSTREAM_NONE_SEEN] : 0;
+                           f->by_cause[DM_UPSTREAM_NONE_SEEN] + f->nx_relayed : 0;
     if (explained)
         cause_parts(parts, tr, up, f);
     for (gsize i = 0; i < G_N_ELEMENTS(plain); i++) {
@@ -475,10 +479,14 @@ write_when(GString *out, dm_time first, dm_time last)
     if (fine)
         g_string_append_printf(out, ".%03d", (int)((first % DM_NS_PER_SEC + DM_NS_PER_SEC) %
                                                    DM_NS_PER_SEC / 1000000));
-    g_string_append_printf(out, " to %s", strlen(t1) > 11 ? t1 + 11 : t1);
-    if (fine)
-        g_string_append_printf(out, ".%03d", (int)((last % DM_NS_PER_SEC + DM_NS_PER_SEC) %
-                                                   DM_NS_PER_SEC / 1000000));
+    /* One moment (one transaction, or all within a millisecond) is one time. */
+    int ms0 = (int)((first % DM_NS_PER_SEC + DM_NS_PER_SEC) % DM_NS_PER_SEC / 1000000);
+    int ms1 = (int)((last % DM_NS_PER_SEC + DM_NS_PER_SEC) % DM_NS_PER_SEC / 1000000);
+    if (strcmp(t0, t1) != 0 || ms0 != ms1) {
+        g_string_append_printf(out, " to %s", strlen(t1) > 11 ? t1 + 11 : t1);
+        if (fine)
+            g_string_append_printf(out, ".%03d", ms1);
+    }
     g_string_append(out, " UTC\n");
     if (strncmp(t0, t1, 10) != 0)
         g_string_append_printf(out, "                (ends %s)\n", t1);
@@ -568,9 +576,10 @@ cmp_time(gconstpointer a, gconstpointer b)
 typedef struct {
     guint32 resolver;
     guint32 example;            /* a failed transaction with the resolver: says why */
-    dm_outcome outcome;
+    guint32 outcomes;           /* what the clients got: a bit per dm_outcome */
     guint lookups;
     keyset clients;
+    keyset names;               /* the failed lookups' questions (counted, not listed) */
 } via;
 
 static void
@@ -594,12 +603,36 @@ note_via(GPtrArray *vias, const dm_tracker *tr, const dm_lookups *ls, const dm_u
         v = g_new0(via, 1);
         v->resolver = last->server;
         v->example = why;
-        v->outcome = dm_txn_outcome(tr, last);
         keyset_init(&v->clients, 0, KS_ADDR);
+        keyset_init(&v->names, 0, KS_QUESTION);
         g_ptr_array_add(vias, v);
     }
     v->lookups++;
+    v->outcomes |= 1u << dm_txn_outcome(tr, last);
     keyset_add(&v->clients, last->client, last->client);
+    keyset_add(&v->names, question_key(tr, last), question_show(last));
+}
+
+/* "SERVFAIL", "SERVFAIL or no answer": what the clients of a resolver got. */
+static char *
+got_text(guint32 outcomes)
+{
+    GString *s = g_string_new(NULL);
+    gboolean silent = FALSE;
+    for (int o = 0; o < DM_OUTCOME_COUNT; o++) {
+        if (!(outcomes & (1u << o)))
+            continue;
+        if (o == DM_OUTCOME_UNANSWERED || o == DM_OUTCOME_INCOMPLETE) {
+            silent = TRUE;
+            continue;
+        }
+        char *up = g_ascii_strup(dm_outcome_name((dm_outcome)o), -1);
+        g_string_append_printf(s, "%s%s", s->len ? ", " : "", up);
+        g_free(up);
+    }
+    if (silent)
+        g_string_append(s, s->len ? " or no answer" : "no answer");
+    return g_string_free(s, FALSE);
 }
 
 static void
@@ -607,6 +640,7 @@ via_free(gpointer p)
 {
     via *v = p;
     keyset_clear(&v->clients);
+    keyset_clear(&v->names);
     g_free(v);
 }
 
@@ -621,16 +655,18 @@ write_vias(GString *out, const dm_tracker *tr, const dm_upstream *up, GPtrArray 
         char *why = dm_upstream_failure_text(tr, up, v->example, frames);
         GString *ev = g_string_new(NULL);
         dm_frames_to_ranges(frames, 8, ev);
-        char r[48], *got = g_ascii_strup(dm_outcome_name(v->outcome), -1);
-        guint nc = keyset_size(&v->clients);
-        gboolean silent = v->outcome == DM_OUTCOME_UNANSWERED ||
-                          v->outcome == DM_OUTCOME_INCOMPLETE;
-        g_string_append_printf(out, "    Why: %u lookup%s by %u client%s got %s%s resolver %s "
-                               "because its %s (frames %s).\n", v->lookups,
-                               v->lookups == 1 ? "" : "s", nc, nc == 1 ? "" : "s",
-                               silent ? "no answer" : got, silent ? " from" : " from",
+        char r[48], *got = got_text(v->outcomes);
+        guint nc = keyset_size(&v->clients), nn = keyset_size(&v->names);
+        g_string_append_printf(out, "    Why: %u lookup%s by %u client%s got %s from resolver %s "
+                               "because its %s (frames %s)", v->lookups,
+                               v->lookups == 1 ? "" : "s", nc, nc == 1 ? "" : "s", got,
                                dm_addr_to_str(dm_tracker_addr(tr, v->resolver), r, sizeof r), why,
                                ev->str);
+        /* One example says why; a flood of names must not read as one name. */
+        if (nn > 1)
+            g_string_append_printf(out, "; that is the first of %u questions whose lookups "
+                                   "failed below the resolver", nn);
+        g_string_append(out, ".\n");
         g_free(got);
         g_string_free(ev, TRUE);
         g_free(why);
@@ -887,7 +923,10 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
             }
         }
         dm_upstream_cause cause = up ? dm_upstream_cause_of(up, i) : DM_UPSTREAM_NONE;
-        f->by_cause[cause]++;
+        if (cause == DM_UPSTREAM_ANSWERED && o == DM_OUTCOME_NXDOMAIN)
+            f->nx_relayed++;
+        else
+            f->by_cause[cause]++;
         if (cause == DM_UPSTREAM_FAILED && !f->cause_txn)
             f->cause_txn = i;
         if ((t->flags & DM_T_EDE) && e) {

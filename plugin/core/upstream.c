@@ -264,11 +264,18 @@ build_index(dm_upstream *up)
         bucket *b = &g_array_index(up->bucket_list, bucket, bi - 1);
         g_array_index(up->order, guint32, b->start + b->count++) = id;
     }
+    /* Each bucket by start time (g_qsort_with_data is deprecated from GLib
+     * 2.82 on: sort a copy of the range as a GArray). */
+    GArray *range = g_array_new(FALSE, FALSE, sizeof(guint32));
     for (guint i = 0; i < up->bucket_list->len; i++) {
         bucket *b = &g_array_index(up->bucket_list, bucket, i);
-        g_qsort_with_data(&g_array_index(up->order, guint32, b->start), (gint)b->count,
-                          sizeof(guint32), cmp_by_start, (gpointer)tr);
+        guint32 *at = &g_array_index(up->order, guint32, b->start);
+        g_array_set_size(range, 0);
+        g_array_append_vals(range, at, b->count);
+        g_array_sort_with_data(range, cmp_by_start, (gpointer)tr);
+        memcpy(at, range->data, b->count * sizeof(guint32));
     }
+    g_array_free(range, TRUE);
     g_array_free(where, TRUE);
 }
 

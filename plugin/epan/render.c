@@ -1,5 +1,5 @@
-/* render.c — dnsmon's fields and expert info (SPEC.md "Fields" and
- * "Expert info"), drawn from the tracker and the lookups on every pass.
+/* render.c — dnsmon's fields and expert info (docs/design.md, "Fields
+ * and expert info"), drawn from the tracker and the lookups on every pass.
  *
  * While the first pass runs (tshark without -2, a live capture, a file
  * loading in the GUI) nothing that a later frame can change is said: a

@@ -3,7 +3,7 @@
  * written here from the description of the new plugin ABI (one exported
  * wireshark_load_module() that reports an ABI number, a minimum API level
  * and a struct ws_module) so that `scripts/package --check` can compile
- * plugin/plugin.c's DM_PLUGIN_NEW_ABI branch before that Wireshark exists as
+ * plugin/epan/plugin.c's DM_PLUGIN_NEW_ABI branch before that Wireshark exists as
  * a Debian package. Found first on the include path, it hides the real
  * wsutil/plugins.h of 4.4 and 4.6.
  *
