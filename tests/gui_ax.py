@@ -12,7 +12,7 @@ JSON command per line on stdin with one JSON line on stdout:
   {"op": "press", "window": "...", "button": "Copy"}
   {"op": "set_text", "window": "...", "text": "..."}
   {"op": "tab", "window": "About", "tab": "Plugins"}
-  {"op": "toolbar", "window": "seed", "bar": "Display Filter Toolbar"}
+  {"op": "toolbar", "window": "seed", "has": "Display filter entry"}
                                                 -> [[button name, showing], ...]
 Answers {"ok": true, "result": ...} or {"ok": false, "error": "..."}.
 Qt only exports its widgets with QT_LINUX_ACCESSIBILITY_ALWAYS_ON=1.
@@ -254,21 +254,23 @@ def op_extents(win, prefix, want_role=None):
     raise LookupError("nothing starting %r in %r" % (prefix, win))
 
 
-def op_toolbar(win, bar):
-    """[name, showing] of the buttons of the tool bar named bar (the display
-    filter buttons are in the filter tool bar's inner tool bar)."""
-    tb = find(window(win), "tool bar", bar)
-    if tb is None:
-        raise LookupError("no tool bar %r in %r" % (bar, win))
-    out = []
-    for a in walk(tb):
-        if role(a) in ("push button", "button") and name(a):
-            try:
-                showing = a.getState().contains(pyatspi.STATE_SHOWING)
-            except Exception:
-                showing = False
-            out.append([name(a), showing])
-    return out
+def op_toolbar(win, has):
+    """[name, showing] of the buttons of the first tool bar holding a widget
+    named has (Qt 6 leaves tool bars unnamed): the display filter buttons
+    are in the tool bar of the "Display filter entry"."""
+    for tb in walk(window(win)):
+        if role(tb) != "tool bar" or find(tb, None, has) is None:
+            continue
+        out = []
+        for a in walk(tb):
+            if role(a) in ("push button", "button") and name(a):
+                try:
+                    showing = a.getState().contains(pyatspi.STATE_SHOWING)
+                except Exception:
+                    showing = False
+                out.append([name(a), showing])
+        return out
+    raise LookupError("no tool bar holding %r in %r" % (has, win))
 
 
 def op_dump(win, maxd=6):
@@ -311,7 +313,7 @@ def handle(cmd):
     if op == "set_text":
         return op_set_text(cmd["window"], cmd["text"])
     if op == "toolbar":
-        return op_toolbar(cmd["window"], cmd["bar"])
+        return op_toolbar(cmd["window"], cmd["has"])
     if op == "dump":
         return op_dump(cmd["window"], cmd.get("depth", 6))
     if op == "extents":

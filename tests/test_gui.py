@@ -788,7 +788,7 @@ class GuiTest(unittest.TestCase):
         return {f: {n: v[i] for n, v in want.items()} for i, f in enumerate(fields)}
 
     def assert_buttons(self, gui, title):
-        bar = gui.ask("toolbar", window=title, bar="Display Filter Toolbar")
+        bar = gui.ask("toolbar", window=title, has="Display filter entry")
         buttons = profile_buttons()
         self.assertEqual([n for n, showing in bar if showing and n in buttons], list(buttons),
                          "filter buttons shown in the filter tool bar: %s" % bar)

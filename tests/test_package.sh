@@ -129,7 +129,7 @@ DNSMON_PLUGIN="$so" DNSMON_GUI_INSTALLED="$so" DNSMON_WS_XY="$ws_xy" PYTHONDONTW
     python3 "$top/tests/test_gui.py" GuiTest.test_installed_plugin >"$gui_log" 2>&1 </dev/null
 rc=$?
 case $rc in
-    0) ok "wireshark (as nobody) lists $so in About -> Plugins and shows tshark's verdicts" ;;
+    0) ok "wireshark (as nobody) lists $so in About -> Plugins, shows tshark's verdicts in the global DNS Monitor profile" ;;
     77) echo "# GUI check skipped: $(grep -m1 'skipped' "$gui_log")" ;;
     *) bad "wireshark (as nobody) lists $so in About -> Plugins and shows tshark's verdicts" \
            "$(tail -n 15 "$gui_log" | tr '\n' ' ')" ;;
