@@ -21,7 +21,7 @@
 #   OUTDIR defaults to the folder of this script. CASE names the functions below without the
 #   "case_" prefix; without any, all of them run. Each case writes OUTDIR/enc-<name>.pcapng (the
 #   TLS/QUIC secrets embedded with editcap --inject-secrets) and OUTDIR/enc-<name>-nokeys.pcapng
-#   (the same packets without secrets).
+#   (the same packets without secrets; only when there were secrets to embed).
 #
 # Topology (private network namespaces, documentation addresses only):
 #
@@ -261,11 +261,14 @@ cap_stop() {
 	fi
 	if [ -s "$keys" ]; then
 		editcap --inject-secrets "tls,$keys" "$raw" "$keyed"
+		chmod 644 "$nokeys"
 	else
-		log "no secrets were logged for $CAP_NAME"
+		# nothing to decrypt: one file (a -nokeys twin would be the same bytes)
+		log "no secrets were logged for $CAP_NAME: no -nokeys file"
 		cp "$raw" "$keyed"
+		rm -f "$nokeys"
 	fi
-	chmod 644 "$nokeys" "$keyed"
+	chmod 644 "$keyed"
 	log "  $(capinfos -c -M "$keyed" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}') packets, $(grep -c . "$keys" || true) secret lines"
 }
 

@@ -4,7 +4,7 @@
  *   dm_parse_dns without and with the EDE walk (a DNS message as the glue
  *   hands it: no TCP length prefix), dm_parse_icmp as ICMPv4 and ICMPv6 and
  *   then the DNS header its quote holds (as feed_icmp reads it), dm_parse_tcp,
- *   dm_parse_ip_src, and dm_parse_name into buffers of several sizes from
+ *   and dm_parse_name into buffers of several sizes from
  *   offsets the input picks. Then dm_find_transport and dm_find_icmp
  *   on a whole frame: the input's first 38 bytes say what packet_info would
  *   (family, protocol, addresses, ports), the rest is the frame; then the
@@ -149,8 +149,6 @@ find_in_frame(const guint8 *data, gsize size)
     if (dm_find_icmp(frame, len, &src, &dst, &ip, &icmp, &version)) {
         CHECK(ip < icmp && icmp + 8 <= len);
         CHECK(version == 4 || version == 6);
-        dm_addr rep;
-        CHECK(dm_parse_ip_src(frame + ip, len - ip, &rep));
         parse_icmp(frame + icmp, len - icmp, version);
     }
     free(frame);
@@ -168,11 +166,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     guint8 *c = copy(data, size);
     dm_tcp_hdr h;
     CHECK(dm_parse_tcp(c, size, &h) == (size >= 14));
-    dm_addr a;
-    if (dm_parse_ip_src(c, size, &a))
-        CHECK(a.family == 4 || a.family == 6);
-    else
-        CHECK(a.family == 0);
 
     /* Names from offsets the input picks, into small and exact buffers. */
     static const gsize sizes[] = { 8, 9, 16, 64, 256, DM_NAME_MAX };

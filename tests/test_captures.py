@@ -1,13 +1,20 @@
 """Every capture in captures/ against the outcome table in captures/README.md,
 with tshark -2 (final outcomes) and in a single pass (nothing that a later
 frame can change is said: pending), plus where the dnsmon subtree appears at
-all, and -R (a read filter) with -2."""
+all, and -R (a read filter) with -2.
+
+Each capture's tshark runs are made once for the whole suite (harness.py,
+ctest 'tshark-runs'): this module reads their parsed output. A negative
+control feeds the same checks a deliberately wrong table."""
 import collections
 import os
 import sys
 import unittest
 
-from harness import TsharkTestCase, CAPTURES, frames_of, one, parse_expectations
+import copy
+
+from harness import (QUICK, TsharkTestCase, CAPTURES, PRESENCE_FILTER, frames_of, main_exit,
+                     matching, one, parse_expectations, result, txn_frames)
 
 QTYPES = {"1": "A", "2": "NS", "5": "CNAME", "6": "SOA", "12": "PTR", "15": "MX", "16": "TXT",
           "28": "AAAA", "33": "SRV", "255": "ANY", "65": "HTTPS", "252": "AXFR", "251": "IXFR"}
@@ -60,17 +67,12 @@ def fmt(frame_list):
     return ",".join(str(f) for f in frame_list) or "-"
 
 
-def row_frames(row):
-    out = set()
-    for col in ("query frames", "response frames", "icmp frames", "wrong source frames",
-                "reset frames"):
-        out.update(frames_of(row.get(col, "-")))
-    return out
+row_frames = txn_frames
 
 
 class CaptureTest(TsharkTestCase):
     def check_final(self, name, exp):
-        items = self.ts.items(name, two_pass=True)
+        items = result(name, "2")["items"]
         txns = transactions(items)
         rows = {int(r["txn"]): r for r in exp["rows"]}
         self.assertEqual(sorted(txns), sorted(rows), name + ": transactions")
@@ -103,6 +105,7 @@ class CaptureTest(TsharkTestCase):
             self.check_icmp_columns(where, t, row)
             self.check_lookup(where, t, row)
             self.check_fallback(where, t, row, rows)
+            self.check_downgrade(where, t, row, rows)
             self.check_links(where, t, row["outcome"])
             self.check_experts(where, t, row["outcome"])
         self.check_unmatched(name, items, exp)
@@ -140,6 +143,22 @@ class CaptureTest(TsharkTestCase):
         answer = min(frames_of(udp["response frames"]))
         for it in t["items"]:
             self.assertEqual(one(it, "tcp.fallback_of"), str(answer), where + ": fallback_of")
+
+    def check_downgrade(self, where, t, row, rows):
+        """Plain DNS after a failed encrypted attempt: every frame says so, links the
+        attempt's first frame, and each query carries the downgraded expert item."""
+        of = row.get("downgrade of", "-")
+        if of == "-":
+            for it in t["items"]:
+                self.assertNotIn("downgraded", it, where)
+                self.assertNotIn("downgrade_of", it, where)
+            return
+        attempt = min(frames_of(rows[int(of)]["query frames"]))
+        for it in t["items"]:
+            self.assertIn("downgraded", it, where + ": downgraded")
+            self.assertEqual(one(it, "downgrade_of"), str(attempt), where + ": downgrade_of")
+        for it in t["query"]:
+            self.assertIn("downgraded", it["experts"], where + ": downgraded expert on the query")
 
     def check_links(self, where, t, outcome):
         """Frame links point inside the transaction, and the right way."""
@@ -223,18 +242,19 @@ class CaptureTest(TsharkTestCase):
         self.assertEqual(shown, listed, name + ": subtree frames")
         self.assertFalse(shown & (set(exp["ignored"]) | set(exp["no_subtree"])),
                          name + ": frames that must have no subtree")
-        rows = self.ts.fields(name, ["frame.number"], dfilter=(
-            "(dns && !icmp && !icmpv6) || ((icmp.type == 3 || icmp.type == 4 || icmp.type == 11 || "
-            "icmp.type == 12 || (icmpv6.type >= 1 && icmpv6.type <= 4)) && "
-            "(udp.port == 53 || tcp.port == 53 || dns))"))
-        dns_frames = {int(r[0]) for r in rows} - set(exp["ignored"])
+        run = result(name, "2")
+        matched = matching(run["frames"], PRESENCE_FILTER)
+        self.assertEqual(run["io"][PRESENCE_FILTER], len(matched),
+                         name + ": tshark's filter engine and the harness disagree on the DNS "
+                         "frames filter")
+        dns_frames = matched - set(exp["ignored"])
         self.assertLessEqual(dns_frames, shown, name + ": DNS frames without a subtree")
 
     def check_single_pass(self, name, final_items):
         """One pass: the same items (but the SYNs of a connection attempt that only turns out
         to be one later); nothing a later frame can change: a transaction shows its outcome
         once a response decided it, and pending before."""
-        items = self.ts.items(name, two_pass=False)
+        items = result(name, "1")["items"]
         key = lambda it: (it["frame"], one(it, "txn"), role(it))
         final_by_key = {key(it): it for it in final_items}
         # A SYN is said to be a connection attempt once it failed (later), and a TC
@@ -246,8 +266,12 @@ class CaptureTest(TsharkTestCase):
             self.assertIn("tcp.syn", it, "%s: only SYNs may differ: %s" % (name, k))
         decided_at = {}
         for it in final_items:
-            if "rtt" in it and role(it) == "response":
-                decided_at[one(it, "txn")] = it["frame"]
+            # a response decides; so does the packet that seals an encrypted connection
+            # read without keys (its "response")
+            sealed = one(it, "outcome") in ("encrypted", "tls_failed")
+            if ("rtt" in it or sealed) and role(it) == "response":
+                txn = one(it, "txn")
+                decided_at[txn] = min(decided_at.get(txn, it["frame"]), it["frame"])
         for it in items:
             f = final_by_key.get(key(it))
             where = "%s frame %d (single pass)" % (name, it["frame"])
@@ -274,14 +298,19 @@ class CaptureTest(TsharkTestCase):
         (README, "Read filters"), so a link to it may stay, pointing past the end."""
         cols = ["frame.number", "dnsmon.txn", "dnsmon.outcome", "dnsmon.lookup.outcome",
                 "dnsmon.query_in", "dnsmon.response_in", "dnsmon.icmp_in"]
+        two = result(name, "2")
         for dfilter in ("not icmp and not icmpv6", "dns"):
             where = "%s -2 -R %r" % (name, dfilter)
-            with_r = self.ts.fields(name, cols, two_pass=True, extra=("-R", dfilter))
-            with_y = self.ts.fields(name, cols, two_pass=True, dfilter=dfilter)
+            with_r = result(name, "R:" + dfilter)["rows"]
+            # -Y FILTER: the -2 run's frames that match it, as -T fields prints them
+            with_y = [[",".join(fr["fields"].get(c, [])) for c in cols]
+                      for fr in two["frames"] if fr["frame.number"] in matching([fr], dfilter)]
+            self.assertEqual(two["io"][dfilter], len(with_y),
+                             where + ": tshark's filter engine and the harness disagree")
             self.assertEqual(len(with_r), len(with_y), where + ": frames kept")
             to_orig = {int(r[0]): int(y[0]) for r, y in zip(with_r, with_y)}
             kept = set(to_orig.values())
-            last = int(self.ts.fields(name, ["frame.number"], two_pass=False)[-1][0])
+            last = result(name, "1")["frames"][-1]["frame.number"]
             if last not in kept:
                 to_orig[len(with_r) + 1] = last     # the dropped last frame, see above
                 kept.add(last)
@@ -299,6 +328,8 @@ def make_test(name):
         items = self.check_final(name, exp)
         self.check_lookup_experts(name, items, exp)
         self.check_presence(name, items, exp)
+        if QUICK:       # scripts/test --quick: the -2 run only
+            return
         self.check_single_pass(name, items)
         self.check_read_filter(name)
     return test
@@ -308,15 +339,18 @@ for _name in sorted(EXPECTED):
     setattr(CaptureTest, "test_" + _name.replace(".", "_").replace("-", "_"), make_test(_name))
 
 
+@unittest.skipIf(QUICK, "scripts/test --quick: no preference runs")
 class PreferenceTest(TsharkTestCase):
     """Each preference changes what it says it changes (-o dnsmon.NAME:VALUE)."""
 
+    @staticmethod
+    def pref_run(cap, prefs):
+        return result(cap, "2+" + ":".join(prefs) if prefs else "2")
+
     def outcomes(self, cap, *prefs, field="dnsmon.outcome"):
-        extra = []
-        for p in prefs:
-            extra += ["-o", "dnsmon." + p]
-        return {int(r[0]): r[1] for r in self.ts.fields(cap, ["frame.number", field],
-                                                        dfilter="dnsmon", extra=extra)}
+        """frame -> the field's values (as -T fields -Y dnsmon prints them)."""
+        return {fr["frame.number"]: ",".join(fr["fields"].get(field, []))
+                for fr in self.pref_run(cap, prefs)["frames"] if "dnsmon" in fr["fields"]}
 
     def test_timeout(self):
         self.assertEqual(self.outcomes("incomplete.pcapng")[3], "incomplete")
@@ -330,10 +364,8 @@ class PreferenceTest(TsharkTestCase):
 
     def test_slow_threshold(self):
         def slow(*prefs):
-            rows = self.ts.fields("slow-server.pcapng", ["frame.number"],
-                                  dfilter="dnsmon.expert.slow",
-                                  extra=[a for p in prefs for a in ("-o", "dnsmon." + p)])
-            return len(rows)
+            return len(matching(self.pref_run("slow-server.pcapng", prefs)["frames"],
+                                "dnsmon.expert.slow"))
         self.assertGreater(slow(), 0)
         self.assertEqual(slow("slow_threshold:5000"), 0)
 
@@ -350,6 +382,46 @@ class PreferenceTest(TsharkTestCase):
         self.assertNotEqual(lk[24], lk[17])
         lk = self.outcomes("lookups.pcapng", "lookup_window:10", field="dnsmon.lookup")
         self.assertEqual(lk[24], lk[17])
+
+
+class NegativeControlTest(TsharkTestCase):
+    """The checks above report a table that is wrong: seed-incident.pcapng
+    against its own table, then with one outcome, one frame list and one
+    name changed (each must fail, with the message that names it)."""
+
+    def wrong(self, change):
+        exp = copy.deepcopy(EXPECTED["seed-incident.pcapng"])
+        change(exp)
+        checker = CaptureTest("test_seed_incident_pcapng")
+        with self.assertRaises(AssertionError) as cm:
+            items = checker.check_final("seed-incident.pcapng", exp)
+            checker.check_presence("seed-incident.pcapng", items, exp)
+        return str(cm.exception)
+
+    def test_right_table_passes(self):
+        checker = CaptureTest("test_seed_incident_pcapng")
+        items = checker.check_final("seed-incident.pcapng", EXPECTED["seed-incident.pcapng"])
+        self.assertEqual(len(items), 6)
+
+    def test_wrong_outcome(self):
+        def change(exp):
+            exp["rows"][1]["outcome"] = "answered"
+        self.assertIn("txn 2: outcome on every frame", self.wrong(change))
+
+    def test_wrong_frames(self):
+        def change(exp):
+            exp["rows"][2]["icmp frames"] = "5"
+        self.assertIn("txn 3: ICMP errors", self.wrong(change))
+
+    def test_wrong_name(self):
+        def change(exp):
+            exp["rows"][0]["name"] = "yummyrecipesforme.org"
+        self.assertIn("txn 1: name", self.wrong(change))
+
+    def test_missing_frame(self):
+        def change(exp):
+            exp["unmatched"] = [7]
+        self.assertIn("frames without transaction", self.wrong(change))
 
 
 class CapturesListedTest(unittest.TestCase):
@@ -370,4 +442,4 @@ class CapturesListedTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    sys.exit(main_exit(unittest.main(argv=sys.argv[:1], verbosity=2, exit=False)))

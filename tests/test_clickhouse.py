@@ -268,7 +268,8 @@ class ClickHouseTest(unittest.TestCase):
 def main():
     missing = missing_programs()
     if missing:
-        print("skipped: %s, so the ClickHouse test cannot run here" % "; ".join(missing))
+        print("SKIPPED: clickhouse: %s, so the ClickHouse test cannot run here (Debian ships "
+              "ClickHouse in bookworm only)" % "; ".join(missing))
         return 77
     for tool in ("editcap", "mergecap", "capinfos"):
         if not shutil.which(tool):

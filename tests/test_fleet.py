@@ -553,7 +553,7 @@ class FleetTest(unittest.TestCase):
 def main():
     missing = missing_programs(cluster=True)
     if missing:
-        print("skipped: %s, so the ClickHouse cluster test cannot run here" % "; ".join(missing))
+        print("SKIPPED: fleet: %s, so the ClickHouse cluster test cannot run here" % "; ".join(missing))
         return 77
     for tool in ("editcap", "mergecap", "capinfos"):
         if not shutil.which(tool):

@@ -926,7 +926,7 @@ def ts_xy():
 
 if __name__ == "__main__":
     if missing_tools():
-        print("test_gui: skipped, missing: %s (scripts/setup installs them)"
-              % " ".join(missing_tools()))
+        print("SKIPPED: gui: missing %s (scripts/setup installs them)"
+              % " ".join(missing_tools()), flush=True)
         sys.exit(77)
     unittest.main(verbosity=2)

@@ -2,6 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "tracker_fixture.h"  /* counted g_assert_* checks */
 #include <string.h>
 
 #include "dnsmon_hash.h"

@@ -17,7 +17,7 @@ import shutil
 import sys
 import unittest
 
-from harness import CAPTURES, TsharkTestCase, frames_of
+from harness import CAPTURES, TsharkTestCase, frames_of, main_exit
 
 TIMEOUT = 5.0
 FIELDS = ["frame.number", "frame.time_relative", "dnsmon.txn", "dnsmon.outcome",
@@ -257,4 +257,4 @@ class FloodTest(TsharkTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    sys.exit(main_exit(unittest.main(argv=sys.argv[:1], verbosity=2, exit=False)))

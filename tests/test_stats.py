@@ -1,23 +1,36 @@
 """The three taps on every capture, in one pass and with -2: numbers derived
-from the outcome tables in captures/README.md, and the report's sentences."""
+from the outcome tables in captures/README.md, and the report's sentences.
+
+The taps come from each capture's runs (harness.py): -2 from `tshark -2 -q`
+with all three taps and -z expert (no protocol tree), one pass from the
+single-pass PDML run; the -2 PDML run prints them too, and they must be the
+same with and without a tree."""
 import collections
+import copy
 import re
 import sys
 import unittest
 
-from harness import TsharkTestCase, frames_of, parse_expectations
+from harness import TsharkTestCase, frames_of, main_exit, parse_expectations, result
 
 EXPECTED = parse_expectations()
 FAILED = {"nxdomain", "servfail", "refused", "error", "rejected", "wrong_source", "incomplete",
-          "unanswered"}
+          "unanswered", "lame", "tls_failed"}
 OUTCOMES = ["answered", "nodata", "truncated", "nxdomain", "servfail", "refused", "error",
-            "rejected", "wrong_source", "incomplete", "unanswered"]
+            "rejected", "wrong_source", "incomplete", "unanswered", "referral", "lame", "encrypted",
+            "tls_failed"]
 LOOKUPS = ["resolved", "recovered", "failed", "incomplete"]
 NCOLS = 13      # the failed queries table's columns
 
 
+WIRE = {"udp": "UDP", "tcp": "TCP", "dot": "TLS", "doh": "HTTPS", "doq": "QUIC"}
+
+
 def syn_row(r):
-    """A TCP connection attempt: its query frames are SYNs, not DNS queries."""
+    """A TCP or QUIC connection attempt: its query frames are SYNs (QUIC Initials), not DNS
+    queries (an encrypted connection read without keys has no query either)."""
+    if r["transport"] in ("dot", "doq") and r["name"] == "-":
+        return True
     return r["transport"] == "tcp" and r["response frames"] == "-" and (
         r["name"] == "-" or r.get("fallback of", "-") != "-")
 TREE_LINE = re.compile(r"^( *)(\S.*?)\s{2,}(\d+)(?:\s|$)")
@@ -47,12 +60,51 @@ def parse_failures(out):
     return rows
 
 
+def tap(cap, name, two_pass, mode=None):
+    """A tap's output from the capture's run: -2 -q, or one pass."""
+    taps = result(cap, mode or ("q2" if two_pass else "1"))["taps"]
+    if name not in taps:
+        raise AssertionError("%s: no dnsmon,%s output in tshark %s" % (
+            cap, name, " ".join(result(cap, mode or ("q2" if two_pass else "1"))["args"])))
+    return taps[name]
+
+
 class StatsTest(TsharkTestCase):
+    expected = EXPECTED
+
     def tap(self, cap, name, two_pass):
-        args = ["-r", self.ts.capture(cap), "-q", "-n", "-z", "dnsmon," + name]
-        if two_pass:
-            args.insert(2, "-2")
-        return self.ts.stdout(*args)
+        return tap(cap, name, two_pass)
+
+    def test_drawn_after_every_frame(self):
+        """A single pass in which every tap is drawn before every frame (as a window kept
+        open all the time; DNSMON_DRAW_EVERY_FRAME=1) ends with the taps of -2: drawing
+        never changes a verdict or a count."""
+        for cap in EXPECTED:
+            where = cap + ": drawn after every frame vs -2"
+            self.assertEqual(parse_tree(tap(cap, "tree", False, mode="draw")),
+                             parse_tree(tap(cap, "tree", True)), where + ": tree")
+            for name in ("failures", "report"):
+                self.assertEqual(tap(cap, name, False, mode="draw"), tap(cap, name, True),
+                                 where + ": " + name)
+            # the log prints nothing for a capture without transactions
+            self.assertEqual(result(cap, "draw")["taps"].get("log", ""),
+                             result(cap, "q2")["taps"].get("log", ""), where + ": log")
+
+    def test_same_with_and_without_a_tree(self):
+        """-2 -q (no tree) and -2 -T pdml (a tree) print the same taps."""
+        for cap in EXPECTED:
+            for name in ("tree", "failures", "report"):
+                self.assertEqual(tap(cap, name, True), tap(cap, name, True, mode="2"),
+                                 "%s: dnsmon,%s" % (cap, name))
+
+    def test_log_one_line_per_transaction(self):
+        """-z dnsmon,log (in the -2 PDML run): one JSON line per transaction."""
+        import json
+        for cap, exp in EXPECTED.items():
+            lines = [json.loads(l) for l in result(cap, "2")["taps"].get("log", "").splitlines()
+                     if l.startswith("{")]
+            self.assertEqual(sorted(d["txn"] for d in lines),
+                             sorted(int(r["txn"]) for r in exp["rows"]), cap)
 
     def test_taps_listed(self):
         p = self.ts.run("-z", "help", check=False)
@@ -61,7 +113,7 @@ class StatsTest(TsharkTestCase):
             self.assertRegex(text, r"(?m)^\s+%s$" % re.escape(tap))
 
     def test_tree(self):
-        for cap, exp in EXPECTED.items():
+        for cap, exp in self.expected.items():
             rows = exp["rows"]
             by_outcome = collections.Counter(r["outcome"] for r in rows)
             dns_rows = [r for r in rows if not syn_row(r)]
@@ -124,15 +176,15 @@ class StatsTest(TsharkTestCase):
         for cap, exp in EXPECTED.items():
             rows = exp["rows"]
             failed = [r for r in rows if r["outcome"] in FAILED]
-            servers = collections.Counter((r["transport"].upper(), r["server"]) for r in failed)
+            servers = collections.Counter((WIRE[r["transport"]], r["server"]) for r in failed)
             outs = [self.tap(cap, "report", tp) for tp in (False, True)]
             self.assertEqual(outs[0], outs[1], cap + ": the same report in both modes")
             out = outs[1]
             self.assertIn("%d DNS transaction%s, %d failed, %d server%s affected." % (
                 len(rows), "" if len(rows) == 1 else "s", len(failed), len(servers),
                 "" if len(servers) == 1 else "s"), out, cap)
-            findings = re.findall(r"(?m)^Finding \d+: DNS over (UDP|TCP) to (\S+) port (\d+)$",
-                                  out)
+            findings = re.findall(r"(?m)^Finding \d+: DNS over (UDP|TCP|TLS|HTTPS|QUIC) to (\S+) "
+                                  r"port (\d+)$", out)
             self.assertEqual(len(findings), len(servers), cap + ": one finding per server")
             counts = [servers[(t, ("[%s]:%s" if ":" in a else "%s:%s") % (a, p))]
                       for t, a, p in findings]
@@ -192,5 +244,20 @@ class StatsTest(TsharkTestCase):
         self.assertEqual(out.count("Finding "), 1)
 
 
+class NegativeControlTest(unittest.TestCase):
+    """The tap checks report a wrong table: lookups.pcapng with one answered
+    transaction said to be unanswered."""
+
+    def test_wrong_table(self):
+        exp = copy.deepcopy(EXPECTED["lookups.pcapng"])
+        row = next(r for r in exp["rows"] if r["outcome"] == "answered")
+        row["outcome"] = "unanswered"
+        t = StatsTest("test_tree")
+        t.expected = {"lookups.pcapng": exp}
+        with self.assertRaises(AssertionError) as cm:
+            t.test_tree()
+        self.assertIn("lookups.pcapng (one pass)", str(cm.exception))
+
+
 if __name__ == "__main__":
-    unittest.main(argv=sys.argv[:1], verbosity=2)
+    sys.exit(main_exit(unittest.main(argv=sys.argv[:1], verbosity=2, exit=False)))

@@ -14,9 +14,10 @@ import json
 import os
 import re
 import subprocess
+import sys
 import unittest
 
-from harness import REPO, TsharkTestCase
+from harness import REPO, TsharkTestCase, main_exit, skip_program
 
 DUMP = os.environ.get("DNSMON_VOCABULARY_DUMP")
 README = os.path.join(REPO, "README.md")
@@ -87,8 +88,6 @@ class Vocabulary(TsharkTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if not DUMP:
-            raise unittest.SkipTest("DNSMON_VOCABULARY_DUMP not set (run through ctest)")
         cls.engine = json.loads(subprocess.run([DUMP], check=True, capture_output=True,
                                                text=True).stdout)
         cls.fields = {}
@@ -172,4 +171,6 @@ class Vocabulary(TsharkTestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    if not DUMP:
+        skip_program("vocabulary: DNSMON_VOCABULARY_DUMP is not set (ctest sets it)")
+    sys.exit(main_exit(unittest.main(argv=sys.argv[:1], verbosity=2, exit=False)))

@@ -16,14 +16,117 @@
 /* Seconds (a double) as dm_time, rounded to the nanosecond. */
 #define S(x) ((dm_time)((x) * 1e9 + ((x) < 0 ? -0.5 : 0.5)))
 
-/* A test that shows an engine bug: passes once fixed, TODO until then. */
-#define EXPECT_FIXED(cond, msg)                                                 \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            g_test_incomplete("engine bug: " msg);                              \
-            return;                                                             \
-        }                                                                       \
-    } while (0)
+/* ---- counted checks --------------------------------------------------------
+ * The g_assert_* macros the unit tests use, redefined to count every check
+ * they execute; each test program prints "assertions: N" when it exits
+ * (docs/testing.md compares these counts before and after a change of the
+ * suite). A failing check reports through GLib's own g_assertion_message*,
+ * as GLib's macros do: the test fails the same way, with the same kind of
+ * message. Every test_*.c includes this header. */
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static guint64 dm_checks_run;
+
+static void
+dm_checks_print(void)
+{
+    fflush(stderr);
+    printf("assertions: %" G_GUINT64_FORMAT "\n", dm_checks_run);
+    fflush(stdout);
+}
+
+__attribute__((constructor)) static void
+dm_checks_init(void)
+{
+    atexit(dm_checks_print);
+}
+
+static G_GNUC_UNUSED void
+dm_check_failed(const char *file, int line, const char *func, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_assertion_message(G_LOG_DOMAIN, file, line, func, msg);
+    g_free(msg);
+}
+
+#undef g_assert_true
+#define g_assert_true(expr) G_STMT_START {                                      \
+        dm_checks_run++;                                                        \
+        if (G_LIKELY(expr)) ; else                                              \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC, "'%s' should be TRUE", #expr); \
+    } G_STMT_END
+#undef g_assert_false
+#define g_assert_false(expr) G_STMT_START {                                     \
+        dm_checks_run++;                                                        \
+        if (G_LIKELY(!(expr))) ; else                                           \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC, "'%s' should be FALSE", #expr); \
+    } G_STMT_END
+#undef g_assert_null
+#define g_assert_null(expr) G_STMT_START {                                      \
+        dm_checks_run++;                                                        \
+        if (G_LIKELY((expr) == NULL)) ; else                                    \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC, "'%s' should be NULL", #expr); \
+    } G_STMT_END
+#undef g_assert_nonnull
+#define g_assert_nonnull(expr) G_STMT_START {                                   \
+        dm_checks_run++;                                                        \
+        if (G_LIKELY((expr) != NULL)) ; else                                    \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC, "'%s' should not be NULL", #expr); \
+    } G_STMT_END
+#undef g_assert_cmpint
+#define g_assert_cmpint(n1, cmp, n2) G_STMT_START {                             \
+        gint64 dm_n1_ = (n1), dm_n2_ = (n2);                                    \
+        dm_checks_run++;                                                        \
+        if (dm_n1_ cmp dm_n2_) ; else                                           \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC,                      \
+                "assertion failed (%s): (%" G_GINT64_FORMAT " %s %" G_GINT64_FORMAT ")", \
+                #n1 " " #cmp " " #n2, dm_n1_, #cmp, dm_n2_);                    \
+    } G_STMT_END
+#undef g_assert_cmpuint
+#define g_assert_cmpuint(n1, cmp, n2) G_STMT_START {                            \
+        guint64 dm_n1_ = (n1), dm_n2_ = (n2);                                   \
+        dm_checks_run++;                                                        \
+        if (dm_n1_ cmp dm_n2_) ; else                                           \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC,                      \
+                "assertion failed (%s): (%" G_GUINT64_FORMAT " %s %" G_GUINT64_FORMAT ")", \
+                #n1 " " #cmp " " #n2, dm_n1_, #cmp, dm_n2_);                    \
+    } G_STMT_END
+#undef g_assert_cmpfloat
+#define g_assert_cmpfloat(n1, cmp, n2) G_STMT_START {                           \
+        long double dm_n1_ = (long double)(n1), dm_n2_ = (long double)(n2);     \
+        dm_checks_run++;                                                        \
+        if (dm_n1_ cmp dm_n2_) ; else                                           \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC,                      \
+                "assertion failed (%s): (%.9Lg %s %.9Lg)",                       \
+                #n1 " " #cmp " " #n2, dm_n1_, #cmp, dm_n2_);                    \
+    } G_STMT_END
+#undef g_assert_cmpstr
+#define g_assert_cmpstr(s1, cmp, s2) G_STMT_START {                             \
+        const char *dm_s1_ = (s1), *dm_s2_ = (s2);                              \
+        dm_checks_run++;                                                        \
+        if (g_strcmp0(dm_s1_, dm_s2_) cmp 0) ; else                             \
+            g_assertion_message_cmpstr(G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC, \
+                #s1 " " #cmp " " #s2, dm_s1_, #cmp, dm_s2_);                    \
+    } G_STMT_END
+#undef g_assert_cmpmem
+#define g_assert_cmpmem(m1, l1, m2, l2) G_STMT_START {                          \
+        gconstpointer dm_m1_ = (m1), dm_m2_ = (m2);                             \
+        gsize dm_l1_ = (l1), dm_l2_ = (l2);                                     \
+        dm_checks_run++;                                                        \
+        if (dm_l1_ != dm_l2_)                                                   \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC,                      \
+                "assertion failed (%s): len %" G_GSIZE_FORMAT " != %" G_GSIZE_FORMAT, \
+                #l1 " == " #l2, dm_l1_, dm_l2_);                                \
+        else if (dm_l1_ && memcmp(dm_m1_, dm_m2_, dm_l1_) != 0)                 \
+            dm_check_failed(__FILE__, __LINE__, G_STRFUNC,                      \
+                "assertion failed (%s)", "memcmp (" #m1 ", " #m2 ", " #l1 ") == 0"); \
+    } G_STMT_END
 
 static inline dm_addr
 A(const char *s)

@@ -75,9 +75,6 @@ typedef struct {
 
 gboolean dm_parse_tcp(const guint8 *p, gsize len, dm_tcp_hdr *h);
 
-/* The source address in an IPv4 or IPv6 header. */
-gboolean dm_parse_ip_src(const guint8 *p, gsize len, dm_addr *src);
-
 /* ---- encrypted DNS ------------------------------------------------------
  * What DNS over TLS, HTTPS and QUIC show (docs/design.md, "Encrypted DNS"):
  * in the clear, the TLS records and QUIC packet headers; with the keys,
@@ -87,6 +84,7 @@ gboolean dm_parse_ip_src(const guint8 *p, gsize len, dm_addr *src);
 /* The TLS records that start a TCP payload. */
 typedef struct {
     gboolean client_hello, server_hello;
+    gboolean alpn_dot;          /* the ClientHello offers ALPN "dot" (DNS over TLS) */
     gboolean tls13;             /* the ServerHello chose TLS 1.3 (supported_versions) */
     gboolean alert;             /* an alert record (readable when clear: level and desc) */
     gboolean alert_clear;

@@ -141,6 +141,8 @@ typedef struct {
     gboolean alert;             /* a TLS alert in the clear */
     guint8 alert_level, alert_desc;
     guint8 encrypted;           /* encrypted records (TLS 23) or 1-RTT QUIC packets in it */
+    gboolean opens;             /* a ClientHello offering ALPN "dot" on another port than 853:
+                                   it opens a DNS-over-TLS connection attempt */
 } dm_tcp_seg;
 
 /* One thing dnsmon says about a frame; a frame may hold several (pipelined
@@ -243,6 +245,13 @@ void dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m);
 void dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m);
 /* Returns FALSE when the ICMP error is not about DNS (nothing recorded). */
 gboolean dm_tracker_icmp(dm_tracker *tr, const dm_icmp_msg *m);
+/* DNS over TLS on another port than 853, opened by a ClientHello offering
+ * ALPN "dot" (dm_tcp_seg.opens): whether any is followed, and which side
+ * of a TCP segment between a:aport and b:bport is the client of one (1: a,
+ * 2: b, 0: none). */
+gboolean dm_tracker_other_port_dot(const dm_tracker *tr);
+int dm_tracker_dot_side(const dm_tracker *tr, const dm_addr *a, guint16 aport, const dm_addr *b,
+                        guint16 bport);
 void dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s);
 /* The first pass is over: the end of the capture is known, connection
  * attempts still waiting become transactions, every outcome is final.

@@ -191,23 +191,6 @@ dm_parse_dns(const guint8 *p, gsize len, gboolean want_records, dm_dns_parsed *o
 
 /* ---- IP headers -------------------------------------------------------- */
 
-gboolean
-dm_parse_ip_src(const guint8 *p, gsize len, dm_addr *src)
-{
-    memset(src, 0, sizeof *src);
-    if (len >= 20 && (p[0] >> 4) == 4) {
-        src->family = 4;
-        memcpy(src->bytes, p + 12, 4);
-        return TRUE;
-    }
-    if (len >= 40 && (p[0] >> 4) == 6) {
-        src->family = 6;
-        memcpy(src->bytes, p + 8, 16);
-        return TRUE;
-    }
-    return FALSE;
-}
-
 /* The quoted IP header at p: addresses, transport, where the transport
  * header starts (relative to p). FALSE when not even that is there. */
 static gboolean
@@ -458,6 +441,42 @@ server_hello_tls13(const guint8 *p, gsize len)
     return FALSE;
 }
 
+/* Whether a ClientHello body (after its 4-byte header) offers ALPN "dot"
+ * (RFC 7858's protocol id): version 2, random 32, session id, cipher
+ * suites, compression methods, then the extensions; ALPN is type 16, a
+ * list of length-prefixed names. */
+static gboolean
+client_hello_alpn_dot(const guint8 *p, gsize len)
+{
+    gsize o = 2 + 32;
+    if (o + 1 > len)
+        return FALSE;
+    o += 1 + (gsize)p[o];                       /* session id */
+    if (o + 2 > len)
+        return FALSE;
+    o += 2 + (gsize)get16(p + o);               /* cipher suites */
+    if (o + 1 > len)
+        return FALSE;
+    o += 1 + (gsize)p[o];                       /* compression methods */
+    if (o + 2 > len)
+        return FALSE;
+    gsize end = MIN(len, o + 2 + get16(p + o));
+    o += 2;
+    while (o + 4 <= end) {
+        guint16 type = get16(p + o), elen = get16(p + o + 2);
+        gsize data = o + 4, dend = MIN(end, data + elen);
+        if (type == 16 && data + 2 <= dend) {
+            for (gsize n = data + 2; n < dend; n += 1u + p[n]) {
+                if (p[n] == 3 && n + 4 <= dend && memcmp(p + n + 1, "dot", 3) == 0)
+                    return TRUE;
+            }
+            return FALSE;
+        }
+        o = data + elen;
+    }
+    return FALSE;
+}
+
 gboolean
 dm_tls_scan(const guint8 *p, gsize len, dm_tls_info *out)
 {
@@ -473,8 +492,10 @@ dm_tls_scan(const guint8 *p, gsize len, dm_tls_info *out)
         const guint8 *body = p + o + 5;
         gsize avail = MIN((gsize)rlen, len - o - 5);
         if (type == 22 && avail >= 4) {
-            if (body[0] == 1)
+            if (body[0] == 1) {
                 out->client_hello = TRUE;
+                out->alpn_dot = client_hello_alpn_dot(body + 4, MIN(avail - 4, (gsize)get24(body + 1)));
+            }
             else if (body[0] == 2) {
                 out->server_hello = TRUE;
                 out->tls13 = server_hello_tls13(body + 4, MIN(avail - 4, (gsize)get24(body + 1)));

@@ -981,9 +981,18 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
     if (healthy) {
         guint ns = g_hash_table_size(healthy_servers);
         g_string_append_printf(out, "%u transaction%s to %u server%s answered (%u with data, %u "
-                               "NOERROR without data)", healthy, healthy == 1 ? "" : "s",
+                               "NOERROR without data", healthy, healthy == 1 ? "" : "s",
                                ns, ns == 1 ? "" : "s", healthy_by[DM_OUTCOME_ANSWERED],
                                healthy_by[DM_OUTCOME_NODATA]);
+        /* The other outcomes that are not failures, when there are any. */
+        if (healthy_by[DM_OUTCOME_REFERRAL])
+            g_string_append_printf(out, ", %u referral%s", healthy_by[DM_OUTCOME_REFERRAL],
+                                   healthy_by[DM_OUTCOME_REFERRAL] == 1 ? "" : "s");
+        if (healthy_by[DM_OUTCOME_ENCRYPTED])
+            g_string_append_printf(out, ", %u encrypted connection%s read without keys",
+                                   healthy_by[DM_OUTCOME_ENCRYPTED],
+                                   healthy_by[DM_OUTCOME_ENCRYPTED] == 1 ? "" : "s");
+        g_string_append(out, ")");
         if (rtt_n)
             g_string_append_printf(out, ", average response time %.1f ms", rtt_sum / rtt_n);
         g_string_append(out, ".\n");

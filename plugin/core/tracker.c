@@ -1,7 +1,8 @@
 /* tracker.c — follows DNS transactions to their outcome (docs/design.md,
  * "Transactions" and "Outcome of a transaction"): the tracker's state,
- * indexes, interning, items, time-outs and outcomes. The events themselves
- * are in tracker_dns.c, tracker_tcp.c and tracker_icmp.c (tracker_int.h).
+ * indexes, interning, items, time-out arming and outcomes. The events come
+ * in through tracker_events.c (which moves the clock first), and are
+ * handled in tracker_dns.c, tracker_tcp.c and tracker_icmp.c (tracker_int.h).
  *
  * Everything an attacker can multiply is found in O(1): transactions by key
  * (with and without the question, without the ID, without the server), TCP
@@ -401,33 +402,6 @@ arm(dm_tracker *tr, dm_txn *t)
         dm_heap_push(&tr->timers, dm_time_add(t->last_ts, tr->timeout), tk_txn_id(tr, t), TIMER_TXN);
 }
 
-void
-tk_advance_time(dm_tracker *tr, dm_time ts)
-{
-    if (tr->have_end && ts <= tr->end)
-        return;
-    tr->end = ts;
-    tr->have_end = TRUE;
-    dm_timer top;
-    while (dm_heap_pop_due(&tr->timers, tr->end, &top)) {
-        if (top.kind == TIMER_CONN) {
-            tk_conn_expire(tr, top.id);
-            continue;
-        }
-        dm_txn *t = TXN(tr, top.id);
-        /* A later attempt armed a later time-out: this one is stale. */
-        if (top.at != dm_time_add(t->last_ts, tr->timeout) || (t->flags & DM_T_ANSWERED))
-            continue;
-        /* Settled as incomplete by a finish that events came after: its
-         * time-out now makes it unanswered, which is logged again. */
-        if ((t->flags & DM_T_SETTLED) && !(t->flags & DM_T_CUT))
-            continue;
-        t->flags &= (guint16)~DM_T_CUT;
-        tk_settle(tr, t);
-    }
-    tk_notify(tr, DM_EV_TIME, 0, tr->end);
-}
-
 dm_time
 dm_tracker_end_time(const dm_tracker *tr)
 {
@@ -442,23 +416,6 @@ dm_tracker_settled(const dm_tracker *tr, const guint32 **log)
 }
 
 /* ---- frames and items --------------------------------------------------- */
-
-void
-dm_tracker_begin_frame(dm_tracker *tr, guint32 frame, dm_time ts)
-{
-    /* tshark's first pass gives the number of a frame its read filter
-     * dropped to the next frame: what was said about the dropped one
-     * must never be shown or linked. */
-    if (tr->have_frame && frame == tr->frame) {
-        for (guint i = tr->frame_first_item; i < tr->items->len; i++)
-            g_array_index(tr->items, dm_item, i).flags |= DM_F_GHOST;
-    }
-    tr->frame = frame;
-    tr->have_frame = TRUE;
-    tr->frame_first_item = tr->items->len;
-    tr->finished = FALSE;
-    tk_advance_time(tr, ts);
-}
 
 guint32
 tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flags, guint32 ref)
@@ -650,25 +607,6 @@ tk_attempt(dm_tracker *tr, guint32 id, guint32 item, dm_time ts)
 
 /* ---- the end ----------------------------------------------------------- */
 
-void
-dm_tracker_finish(dm_tracker *tr)
-{
-    if (tr->finished)
-        return;
-    /* Connection attempts still waiting become transactions (incomplete). */
-    tk_conn_flush(tr);
-    for (guint32 id = 1; id <= tr->txns->len; id++) {
-        dm_txn *t = TXN(tr, id);
-        if (t->flags & DM_T_SETTLED)
-            continue;
-        if (dm_txn_outcome(tr, t) == DM_OUTCOME_INCOMPLETE)
-            t->flags |= DM_T_CUT;
-        tk_settle(tr, t);
-    }
-    tr->finished = TRUE;
-    tk_notify(tr, DM_EV_FINISH, 0, tr->end);
-}
-
 gboolean
 dm_tracker_finished(const dm_tracker *tr)
 {
@@ -717,7 +655,10 @@ dm_txn_outcome(const dm_tracker *tr, const dm_txn *t)
 dm_outcome
 dm_txn_shown_outcome(const dm_tracker *tr, const dm_txn *t)
 {
-    if (tr->finished || (t->flags & DM_T_ANSWERED))
+    /* A response decides; so does the packet that sealed an encrypted
+     * connection read without keys (nothing later changes either). */
+    if (tr->finished || (t->flags & DM_T_ANSWERED) ||
+        (t->dns & (DM_D_ENCRYPTED | DM_D_TLS_FAILED)))
         return dm_txn_outcome(tr, t);
     return DM_OUTCOME_PENDING;
 }

@@ -35,9 +35,8 @@ adopt(dm_tracker *tr, guint32 cid, guint32 name, const probe *p)
 }
 
 void
-dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
+tk_dns_query(dm_tracker *tr, const dm_dns_msg *m)
 {
-    tk_advance_time(tr, m->ts);
     probe p;
     memset(&p, 0, sizeof p);
     p.transport = (guint8)dm_wire(m->flow.transport);
@@ -162,9 +161,8 @@ wrong_source_of(const dm_tracker *tr, const probe *p)
 }
 
 void
-dm_tracker_response(dm_tracker *tr, const dm_dns_msg *m)
+tk_dns_response(dm_tracker *tr, const dm_dns_msg *m)
 {
-    tk_advance_time(tr, m->ts);
     probe p;
     memset(&p, 0, sizeof p);
     p.transport = (guint8)dm_wire(m->flow.transport);

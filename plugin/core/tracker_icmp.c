@@ -199,11 +199,8 @@ record(dm_tracker *tr, const dm_icmp_msg *m, const quote *q, const match *r)
 }
 
 gboolean
-dm_tracker_icmp(dm_tracker *tr, const dm_icmp_msg *m)
+tk_icmp_error(dm_tracker *tr, const dm_icmp_msg *m)
 {
-    if (!dm_icmp_is_error(m->version, m->type))
-        return FALSE;
-    tk_advance_time(tr, m->ts);
     quote q;
     orient(tr, m, &q);
     match r;

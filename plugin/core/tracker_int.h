@@ -85,6 +85,7 @@ struct dm_tracker {
     GArray *settled;            /* guint32 txn ids, settle order */
     GArray *learned;            /* guint32: a count, then that many name ids (dm_txn_learned) */
     GArray *observers;
+    guint32 other_port_dot;     /* DoT connections on another port than 853 (by ALPN) */
     guint32 frame, frame_first_item;
     gboolean have_frame;
     dm_time end;
@@ -108,7 +109,6 @@ guint32 tk_name_id(dm_tracker *tr, const char *name);
 guint32 tk_name_find_folded(const dm_tracker *tr, const char *name);
 void tk_settle(dm_tracker *tr, dm_txn *t);
 void tk_changed(dm_tracker *tr, dm_txn *t);
-void tk_advance_time(dm_tracker *tr, dm_time ts);
 guint32 tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flags,
                     guint32 ref);
 guint32 tk_note_add(dm_tracker *tr, const dm_flow *f, guint32 name, guint16 qtype, guint8 rcode);
@@ -119,6 +119,12 @@ gboolean tk_same_question(const dm_tracker *tr, const dm_txn *t, guint32 folded,
 guint32 tk_truncated_for(const dm_tracker *tr, guint32 client, guint32 server, dm_time ts);
 void tk_link_fallback(dm_tracker *tr, guint32 udp, guint32 tcp);
 dm_txn *tk_attempt(dm_tracker *tr, guint32 id, guint32 item, dm_time ts);
+
+/* The handlers of tracker_events.c's events (the clock already moved). */
+void tk_dns_query(dm_tracker *tr, const dm_dns_msg *m);          /* tracker_dns.c */
+void tk_dns_response(dm_tracker *tr, const dm_dns_msg *m);       /* tracker_dns.c */
+void tk_tcp_segment(dm_tracker *tr, const dm_tcp_seg *s);        /* tracker_tcp.c */
+gboolean tk_icmp_error(dm_tracker *tr, const dm_icmp_msg *m);    /* tracker_icmp.c */
 
 /* tracker_tcp.c */
 guint32 tk_conn_find(const dm_tracker *tr, dm_transport wire, guint32 client, guint16 cport,

@@ -25,6 +25,27 @@ tk_conn_find(const dm_tracker *tr, dm_transport wire, guint32 client, guint16 cp
     return tk_ix_find(tr, IX_CONN, &p);
 }
 
+int
+dm_tracker_dot_side(const dm_tracker *tr, const dm_addr *a, guint16 aport, const dm_addr *b,
+                    guint16 bport)
+{
+    if (!tr->other_port_dot)
+        return 0;
+    guint32 ia = tk_addr_find(tr, a), ib = tk_addr_find(tr, b);
+    if (!ia || !ib)
+        return 0;
+    guint wire = dm_wire(DM_DOT);
+    if (tk_conn_find(tr, wire, ia, aport, ib, bport))
+        return 1;
+    return tk_conn_find(tr, wire, ib, bport, ia, aport) ? 2 : 0;
+}
+
+gboolean
+dm_tracker_other_port_dot(const dm_tracker *tr)
+{
+    return tr->other_port_dot != 0;
+}
+
 /* The connection attempt becomes a transaction: it failed, or the capture
  * ended while it waited, or (udp != 0) it retries that truncated answer. */
 guint32
@@ -133,7 +154,7 @@ tk_conn_expire(dm_tracker *tr, guint32 cid)
         return;
     tk_conn_txn(tr, cid, 0);
     /* Its attempts armed the transaction's time-out, already due: the
-     * loop in tk_advance_time() settles it. */
+     * loop in tracker_events.c's advance_time() settles it. */
 }
 
 void
@@ -300,9 +321,8 @@ handshake(dm_tracker *tr, guint32 cid, const dm_tcp_seg *s)
 }
 
 void
-dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s)
+tk_tcp_segment(dm_tracker *tr, const dm_tcp_seg *s)
 {
-    tk_advance_time(tr, s->ts);
     guint32 client = tk_addr_id(tr, &s->flow.client);
     guint32 server = tk_addr_id(tr, &s->flow.server);
     if (s->from_client && s->syn && !s->ack) {
@@ -310,6 +330,16 @@ dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s)
         return;
     }
     guint32 cid = find_seg_conn(tr, s, client, server);
+    /* DNS over TLS on another port than 853, known by its ClientHello
+     * (ALPN "dot"): the attempt is seen from there on, the hello standing
+     * for its SYN (docs/design.md, "Encrypted DNS"). */
+    if (!cid && s->opens && s->from_client && s->flow.transport == DM_DOT) {
+        tcp_syn(tr, s, client, server);
+        cid = find_seg_conn(tr, s, client, server);
+        CONN(tr, cid)->state = CONN_ESTABLISHED;
+        CONN(tr, cid)->last_seen = s->ts;
+        tr->other_port_dot++;
+    }
     if (!s->from_client && s->syn && s->ack) {
         if (cid && CONN(tr, cid)->state == CONN_SYN_SENT) {
             CONN(tr, cid)->state = CONN_ESTABLISHED;

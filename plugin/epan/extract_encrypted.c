@@ -41,6 +41,7 @@ typedef struct {
     dm_addr src, dst;
     guint16 sport, dport;
     gboolean from_client;       /* the destination is the server's port */
+    gboolean opens;             /* a ClientHello offering ALPN "dot" on another port */
 } frame_ctx;
 
 /* ---- in the clear: the connection -------------------------------------- */
@@ -54,6 +55,7 @@ feed_connection(frame_ctx *f, dm_transport transport, const guint8 *payload, gsi
     s.frame = f->pinfo->num;
     s.ts = dnsmon_packet_time(f->pinfo);
     s.from_client = f->from_client;
+    s.opens = f->opens;
     s.flow.transport = transport;
     s.flow.client = f->from_client ? f->src : f->dst;
     s.flow.server = f->from_client ? f->dst : f->src;
@@ -161,6 +163,42 @@ feed_decrypted(frame_ctx *f, guint layers)
     g_array_free(header_streams, TRUE);
 }
 
+/* The frame's own TCP or UDP header and payload. */
+static gboolean
+own_payload(const frame_ctx *f, gboolean tcp, const guint8 **p, dm_located *at)
+{
+    gsize len;
+    *p = f->pinfo->data_src ? dnsmon_source_bytes(f->pinfo->data_src->data, &len) : NULL;
+    return *p && dm_find_transport(*p, len, tcp ? 6 : 17, &f->src, &f->dst, f->sport, f->dport,
+                                   at);
+}
+
+/* DNS over TLS on another port than 853 (docs/design.md, "Encrypted DNS"):
+ * a ClientHello offering ALPN "dot" opens the attempt; the tracker then
+ * follows that connection's segments. FALSE when the frame is not one. */
+static gboolean
+feed_other_port_dot(frame_ctx *f)
+{
+    const guint8 *p;
+    dm_located at;
+    dm_tcp_hdr h;
+    if (!own_payload(f, TRUE, &p, &at) ||
+        !dm_parse_tcp(p + at.transport, at.end - at.transport, &h))
+        return FALSE;
+    dm_tls_info tls;
+    gsize len = at.end - at.payload;
+    if (len && dm_tls_scan(p + at.payload, len, &tls) && tls.client_hello && tls.alpn_dot) {
+        f->from_client = f->opens = TRUE;
+    } else {
+        int side = dm_tracker_dot_side(f->tr, &f->src, f->sport, &f->dst, f->dport);
+        if (!side)
+            return FALSE;
+        f->from_client = side == 1;
+    }
+    feed_connection(f, DM_DOT, p + at.payload, len, &h);
+    return TRUE;
+}
+
 gboolean
 dnsmon_feed_encrypted(dm_tracker *tr, packet_info *pinfo, guint layers)
 {
@@ -175,16 +213,18 @@ dnsmon_feed_encrypted(dm_tracker *tr, packet_info *pinfo, guint layers)
     /* A DoH GET's request has no DNS layer: its query is in the URL. */
     gboolean decrypted = ((layers & DM_L_DNS) && (layers & (DM_L_TLS | DM_L_HTTP2 | DM_L_QUIC))) ||
                          (layers & DM_L_HTTP2);
-    if ((!dns_port && !decrypted) || (!tcp && !udp) ||
+    gboolean other_tls = tcp && !dns_port &&
+                         ((layers & DM_L_TLS) || dm_tracker_other_port_dot(tr));
+    if ((!dns_port && !decrypted && !other_tls) || (!tcp && !udp) ||
         !dnsmon_pinfo_addr(&pinfo->net_src, &f.src) || !dnsmon_pinfo_addr(&pinfo->net_dst, &f.dst))
         return FALSE;
     f.from_client = f.dport == DOT_PORT || (!dns_port && f.sport > f.dport);
+    if (other_tls && !decrypted)
+        return feed_other_port_dot(&f);
     if (dns_port) {
-        /* The frame's own TCP or UDP header and payload. */
-        gsize len;
-        const guint8 *p = pinfo->data_src ? dnsmon_source_bytes(pinfo->data_src->data, &len) : NULL;
+        const guint8 *p;
         dm_located at;
-        if (p && dm_find_transport(p, len, tcp ? 6 : 17, &f.src, &f.dst, f.sport, f.dport, &at)) {
+        if (own_payload(&f, tcp, &p, &at)) {
             dm_tcp_hdr h;
             if (tcp && dm_parse_tcp(p + at.transport, at.end - at.transport, &h))
                 feed_connection(&f, DM_DOT, p + at.payload, at.end - at.payload, &h);

@@ -28,7 +28,7 @@
 #include "dnsmon_compat.h"
 #include "dnsmon_gui.h"
 #include "dnsmon_report.h"
-#include "dnsmon_taps.h"
+#include "dnsmon_listener.h"
 
 /* Wireshark 4.0 to 4.6 cannot put a funnel item into a plugin submenu: the
  * name is used literally, next to "DNS Monitor: Failed Queries". */

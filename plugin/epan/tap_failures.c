@@ -12,7 +12,7 @@
 
 #include "dnsmon_describe.h"
 #include "dnsmon_report.h"
-#include "dnsmon_taps.h"
+#include "dnsmon_listener.h"
 
 enum { COL_TXN, COL_FRAME, COL_TIME, COL_CLIENT, COL_CPORT, COL_SERVER, COL_TRANSPORT, COL_NAME,
        COL_TYPE, COL_ATTEMPTS, COL_OUTCOME, COL_LOOKUP, COL_UPSTREAM, COL_DETAIL, NUM_COLS };

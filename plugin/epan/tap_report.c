@@ -12,7 +12,7 @@
 #include <epan/tap.h>
 
 #include "dnsmon_report.h"
-#include "dnsmon_taps.h"
+#include "dnsmon_listener.h"
 #include "dnsmon_txlog.h"
 
 typedef struct {

@@ -25,7 +25,7 @@
 #include <epan/tap.h>
 
 #include "dnsmon_describe.h"
-#include "dnsmon_taps.h"
+#include "dnsmon_listener.h"
 
 /* Rows per section (servers, clients, names). */
 #define TOP_N 20
