@@ -12,6 +12,8 @@ JSON command per line on stdin with one JSON line on stdout:
   {"op": "press", "window": "...", "button": "Copy"}
   {"op": "set_text", "window": "...", "text": "..."}
   {"op": "tab", "window": "About", "tab": "Plugins"}
+  {"op": "toolbar", "window": "seed", "has": "Display filter entry"}
+                                                -> [[button name, showing], ...]
 Answers {"ok": true, "result": ...} or {"ok": false, "error": "..."}.
 Qt only exports its widgets with QT_LINUX_ACCESSIBILITY_ALWAYS_ON=1.
 """
@@ -252,6 +254,25 @@ def op_extents(win, prefix, want_role=None):
     raise LookupError("nothing starting %r in %r" % (prefix, win))
 
 
+def op_toolbar(win, has):
+    """[name, showing] of the buttons of the first tool bar holding a widget
+    named has (Qt 6 leaves tool bars unnamed): the display filter buttons
+    are in the tool bar of the "Display filter entry"."""
+    for tb in walk(window(win)):
+        if role(tb) != "tool bar" or find(tb, None, has) is None:
+            continue
+        out = []
+        for a in walk(tb):
+            if role(a) in ("push button", "button") and name(a):
+                try:
+                    showing = a.getState().contains(pyatspi.STATE_SHOWING)
+                except Exception:
+                    showing = False
+                out.append([name(a), showing])
+        return out
+    raise LookupError("no tool bar holding %r in %r" % (has, win))
+
+
 def op_dump(win, maxd=6):
     """Roles and names of a window's widgets (for diagnostics)."""
     w = window(win)
@@ -291,6 +312,8 @@ def handle(cmd):
         return op_press(cmd["window"], cmd["button"])
     if op == "set_text":
         return op_set_text(cmd["window"], cmd["text"])
+    if op == "toolbar":
+        return op_toolbar(cmd["window"], cmd["has"])
     if op == "dump":
         return op_dump(cmd["window"], cmd.get("depth", 6))
     if op == "extents":

@@ -12,6 +12,14 @@ the X clipboard, never a picture:
   matches in tshark -2, and the packet list shows tshark -2's Info column;
 - a live capture from a pipe, one packet about every 0.7 s, ends with the
   final verdicts on the packet list (not "pending");
+- statistics opened (and Apply pressed) during a live capture while a
+  DNS-over-TCP SYN waits for its SYN-ACK change no verdict or number; they
+  list nothing in flight as failed, Copy gives what the window shows, and at
+  the end list, tree, table and report equal tshark -2's;
+- the "DNS Monitor" profile (packaging/profile): wireshark -C shows its
+  columns with tshark -2's values, its coloring rules (in its order, and on
+  frames as tshark --color colours them) and its filter buttons (each shows
+  what tshark -2 -Y shows);
 - a preference given with -o changes the verdicts as it does in tshark;
 - a redissection (what a preference change in the GUI does, started from the
   Lua console where it can be driven: 4.0) keeps the filter and the list on
@@ -38,9 +46,12 @@ import time
 import unittest
 
 from harness import Tshark
+from wsprofile import (PROFILE, install_profile, profile_buttons, profile_columns,
+                       profile_rules)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEED = "seed-incident.pcapng"
+NOTE = re.compile(r"\[dnsmon (\d+): (\w+)\]")
 COLUMNS = ('gui.column.format:"No.","%m","Time","%t","Source","%s","Destination","%d",'
            '"Protocol","%p","Info","%i"')
 SHOTS = os.environ.get("DNSMON_GUI_SHOTS")
@@ -85,7 +96,7 @@ class Gui:
     """One Wireshark window: Xvfb + D-Bus session + wireshark, and the AT-SPI
     helper (tests/gui_ax.py) talking to it."""
 
-    def __init__(self, ts, args, name, system_plugins=False):
+    def __init__(self, ts, args, name, system_plugins=False, home=None):
         self.ts = ts
         self.dir = os.path.join(ts.root, "gui-" + name)
         os.makedirs(self.dir)
@@ -99,7 +110,7 @@ class Gui:
         self.display = None
         self.helper = None
         env = {
-            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": ts.home,
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home or ts.home,
             "WIRESHARK_PLUGIN_DIR": ts.plugin_dir, "WIRESHARK_EXTCAP_DIR": ts.extcap,
             "TZ": "UTC", "LC_ALL": "C.UTF-8", "XDG_RUNTIME_DIR": self.run_dir,
             "QT_LINUX_ACCESSIBILITY_ALWAYS_ON": "1", "QT_ACCESSIBILITY": "1",
@@ -331,6 +342,35 @@ def settled_rows(gui, title, want, timeout=30):
     return dict(last)
 
 
+def settle(fn, want, timeout=20):
+    """fn() once it equals want, or its last value after timeout."""
+    last = [None]
+
+    def read():
+        last[0] = fn()
+        return last[0] == want
+    try:
+        until(read, timeout, what="%r" % (want,))
+    except AssertionError:
+        pass
+    return last[0]
+
+
+def shown_frames(gui, title):
+    t = gui.ask("table", window=title, name="Packet list")
+    no = t["header"].index("No.")
+    return [int(r[no]) for r in t["rows"] if r[no].isdigit()]
+
+
+def tree_window(gui):
+    """The DNS Transactions dialog's rows as it shows them: [name, count,
+    percent or None]."""
+    t = gui.ask("table", window="Transactions")
+    pc = t["header"].index("Percent")
+    return [[r[0].strip(), int(r[1]), float(r[pc].rstrip("%")) if r[pc].strip() else None]
+            for r in t["rows"] if r[1].strip().isdigit()]
+
+
 def find_menu(tree, want, path=()):
     """Paths (lists of names under Statistics) of items whose name contains want."""
     found = []
@@ -352,6 +392,16 @@ def tree_rows(text):
         if m and not line.startswith(("Topic", "=", "-")) and "/ Item" not in line:
             rows.append((len(m.group(1)), m.group(2).strip(), int(m.group(3))))
     return rows
+
+
+def tree_paths(rows):
+    """tree_rows as sorted [path from the top, count]: the tree whatever
+    order siblings come in."""
+    out, path = [], []
+    for depth, name, count in rows:
+        path = path[:depth] + [name]
+        out.append([path, count])
+    return sorted(out)
 
 
 def failure_rows(text):
@@ -398,19 +448,40 @@ class GuiTest(unittest.TestCase):
             except LookupError:
                 pass
 
+    def dnsmon_menus(self, gui):
+        """Statistics → DNS Monitor's three entries: {item: menu path}."""
+        stats = gui.ask("menus", top="Statistics")
+        where = {}
+        for item in ("Transactions", "Failed Queries", "Incident Report"):
+            paths = [p for p in find_menu(stats, item) if "DNS" in "".join(p)]
+            self.assertEqual(len(paths), 1, "Statistics entries for %r: %s" % (item, paths))
+            path = paths[0]
+            self.assertTrue(path[0] == "DNS Monitor" or path[-1].startswith("DNS Monitor"),
+                            "%r is not under Statistics → DNS Monitor: %s" % (item, path))
+            where[item] = path
+        return where
+
     # ---- the plugin a package installed (tests/test_package.sh) ----------
     @unittest.skipUnless(os.environ.get("DNSMON_GUI_INSTALLED"),
                          "DNSMON_GUI_INSTALLED names no installed dnsmon.so")
     def test_installed_plugin(self):
         """Wireshark without WIRESHARK_PLUGIN_DIR loads the packaged plugin
         from the system folder: About → Plugins lists that file, the packet
-        list shows tshark -2's verdicts."""
+        list shows tshark -2's verdicts. -C "DNS Monitor" finds the profile
+        the package put in the global profiles folder (the user has none)."""
         so = os.environ["DNSMON_GUI_INSTALLED"]
-        gui = Gui(self.ts, ["-o", COLUMNS, "-r", self.ts.capture(SEED)], "installed",
+        folders = dict(line.split(":", 1) for line in
+                       self.ts.stdout("-G", "folders").splitlines() if ":" in line)
+        profile = os.path.join(folders["Global configuration"].strip(), "profiles", PROFILE)
+        self.assertTrue(os.path.isdir(profile), "no " + profile)
+        gui = Gui(self.ts, ["-C", PROFILE, "-r", self.ts.capture(SEED)], "installed",
                   system_plugins=True)
         self.addCleanup(gui.stop)
         title = self.main_title(gui, SEED)
         self.assert_about_lists(gui, so)
+        self.assertIn("Profile: " + PROFILE, gui.ask("status"))
+        header = gui.ask("table", window=title, name="Packet list")["header"]
+        self.assertEqual(header, [c for c, _ in profile_columns()], "the profile's columns")
         ref = info_column(self.ts, SEED)
         self.assertEqual(settled_rows(gui, title, ref), ref, "packet list of the seed replica")
 
@@ -461,16 +532,7 @@ class GuiTest(unittest.TestCase):
             gui.shot("gui-packet-details-rejected", SEED)
 
         # Statistics → DNS Monitor: the three entries.
-        stats = gui.ask("menus", top="Statistics")
-        where = {}
-        for item in ("Transactions", "Failed Queries", "Incident Report"):
-            paths = [p for p in find_menu(stats, item) if "DNS" in "".join(p)]
-            self.assertEqual(len(paths), 1, "Statistics entries for %r: %s" % (item, paths))
-            path = paths[0]
-            self.assertTrue(path[0] == "DNS Monitor" or path[-1].startswith("DNS Monitor"),
-                            "%r is not under Statistics → DNS Monitor: %s" % (item, path))
-            where[item] = path
-        self.submenu_note = where
+        where = self.dnsmon_menus(gui)
 
         # The stats tree: its Copy equals tshark -2 -z dnsmon,tree.
         gui.ask("menu", path=["Statistics"] + where["Transactions"])
@@ -564,6 +626,245 @@ class GuiTest(unittest.TestCase):
             raise
         for n, info in rows.items():
             self.assertNotIn("pending", info)
+
+    # ---- statistics opened in the middle of a TCP connection (issue 16) --
+    def test_live_statistics_opened_mid_connection(self):
+        """A live capture from a pipe (captures/live-tcp.pcapng, a packet every
+        0.5 s) pauses after the SYN of a DNS-over-TCP connection (frame 7)
+        while DNS Transactions, Failed Queries and the incident report are
+        opened, Apply is pressed in each, and the statistics timer
+        (statistics.update_interval, 3 s) draws once. No row of the packet
+        list may ever say other than tshark -2, or pending: the SYN never
+        'unanswered', every transaction tshark's number. Mid-way nothing has
+        failed yet (the unanswered query's timeout runs out at frame 19):
+        the table lists nothing, the tree counts the two transactions in
+        flight as pending, and its Copy says what the window shows. At the
+        end (Apply again: Wireshark fills these dialogs once per Apply) list,
+        tree, table and report equal tshark -2's."""
+        ts = self.ts
+        cap, syn = "live-tcp.pcapng", 7
+        ref = info_column(ts, cap)
+        self.assertIsNone(NOTE.search(ref[syn]), "tshark -2 gives the SYN a verdict")
+
+        def z(tap):
+            return ts.stdout("-r", ts.capture(cap), "-2", "-q", "-z", "dnsmon," + tap)
+        want_tree, want_failures = tree_rows(z("tree")), failure_rows(z("failures"))
+        want_report = z("report").strip()
+        self.assertTrue(want_failures, "tshark -2 lists no failure in " + cap)
+        pcap = os.path.join(ts.caps, "live-tcp.pcap")
+        subprocess.run(["editcap", "-F", "pcap", ts.capture(cap), pcap], check=True)
+        os.chmod(pcap, 0o644)
+        fifo = os.path.join(ts.root, "live-tcp.fifo")
+        os.mkfifo(fifo)
+        os.chmod(fifo, 0o666)
+        resume, fed = threading.Event(), threading.Event()
+
+        def feed():
+            with open(pcap, "rb") as fh:
+                data = fh.read()
+            with open(fifo, "wb", buffering=0) as out:
+                out.write(data[:24])
+                off, n = 24, 0
+                while off < len(data):
+                    size = int.from_bytes(data[off + 8:off + 12], "little")
+                    time.sleep(0.5)
+                    out.write(data[off:off + 16 + size])
+                    off += 16 + size
+                    n += 1
+                    if n == syn:
+                        resume.wait(120)
+                time.sleep(0.5)
+            fed.set()
+        gui = self.start("live-tcp", "-k", "-i", fifo)
+        self.addCleanup(resume.set)
+        threading.Thread(target=feed, daemon=True).start()
+
+        wrong = []      # rows that ever said what tshark -2 does not
+
+        def look():
+            rows = list_rows(gui, "fifo")
+            for n, info in rows.items():
+                got, want = NOTE.search(info), NOTE.search(ref.get(n, ""))
+                if (bool(got) != bool(want) or got and (
+                        got.group(1) != want.group(1) or
+                        got.group(2) not in (want.group(2), "pending"))):
+                    wrong.append((n, info, ref.get(n)))
+            return rows
+        until(lambda: syn in look(), 60, what="the SYN on the packet list")
+        at_syn = time.time()
+
+        # While the SYN waits for its SYN-ACK: the three windows, Apply.
+        where = self.dnsmon_menus(gui)
+        gui.ask("menu", path=["Statistics"] + where["Transactions"])
+        until(lambda: gui.ask("table", window="Transactions")["rows"], 20,
+              what="DNS Transactions")
+        gui.ask("press", window="Transactions", button="Apply")
+        gui.ask("menu", path=["Statistics"] + where["Failed Queries"])
+        until(lambda: gui.ask("table", window="Failed Queries"), 20, what="Failed Queries")
+        gui.ask("press", window="Failed Queries", button="Apply")
+        gui.ask("menu", path=["Statistics"] + where["Incident Report"])
+        report = until(lambda: (lambda t: t if "DNS transaction" in t else None)(
+            gui.ask("text", window="Incident Report")), 20, what="the report window")
+        time.sleep(max(0.0, at_syn + 3.5 - time.time()))     # a statistics timer tick
+        self.assertEqual(max(look()), syn, "the pipe went on before the windows were open")
+
+        shown = tree_window(gui)
+        gui.ask("press", window="Transactions", button="Copy")
+        copied = until(lambda: tree_rows(gui.clipboard()), 10, what="copied tree")
+        self.assertEqual(sorted([n, c] for n, c, _ in shown), sorted([n, c] for _, n, c in copied),
+                         "mid-capture: Copy gives what the window shows")
+        top = {n: c for i, n, c in copied if i == 0}
+        # Frames 1-6 started transactions 1-3; only the first is answered.
+        self.assertEqual(top.get("Transactions"), 3, "mid-capture tree: %s" % copied)
+        self.assertIn((1, "pending", 2), copied, "mid-capture tree")
+        self.assertEqual(top.get("Failed transactions"), 0, "mid-capture tree")
+        self.assertEqual([r for r in shown if r[2] is not None and r[2] > 100.0], [],
+                         "percentages over 100 mid-capture")
+        self.assertEqual(gui.ask("table", window="Failed Queries")["rows"], [],
+                         "Failed Queries lists transactions still in flight")
+        self.assertIn("1 DNS transaction, 0 failed", report)
+        self.assertIn("2 more transactions still pending", report)
+
+        resume.set()
+        end = time.time() + 60
+        while not fed.wait(0.5) and time.time() < end:
+            look()
+        self.assertTrue(fed.is_set(), "the capture pipe was not read")
+        rows = settled_rows(gui, "fifo", ref)
+        self.assertEqual(rows, ref, "the packet list after the capture")
+        self.assertEqual(wrong, [], "rows that said other than tshark -2 (frame, row, tshark)")
+
+        # The end: Apply in each dialog, as tshark -2.
+        gui.ask("press", window="Transactions", button="Apply")
+        want = sorted([n, c] for _, n, c in want_tree)
+        shown = settle(lambda: sorted([n, c] for n, c, _ in tree_window(gui)), want)
+        self.assertEqual(shown, want, "the tree window after Apply")
+        self.assertEqual([r for r in tree_window(gui) if r[2] is not None and r[2] > 100.0], [],
+                         "percentages over 100")
+        gui.ask("press", window="Transactions", button="Copy")
+        # The dialog's Copy sorts siblings as the dialog does (by name).
+        want = tree_paths(want_tree)
+        copied = settle(lambda: tree_paths(tree_rows(gui.clipboard())), want, 10)
+        self.assertEqual(copied, want, "the tree's Copy after Apply")
+        gui.ask("press", window="Failed Queries", button="Apply")
+        got = settle(lambda: [[c.strip() for c in r if c.strip()] for r in
+                              gui.ask("table", window="Failed Queries")["rows"]], want_failures)
+        self.assertEqual(got, want_failures, "Failed Queries after Apply")
+        got = settle(lambda: gui.ask("text", window="Incident Report").strip(), want_report)
+        self.assertEqual(got, want_report, "the report window")
+
+    # ---- the DNS Monitor profile (issue 17) ------------------------------
+    def profile_window(self, cap):
+        """wireshark -C "DNS Monitor" -r cap, the profile in its user's
+        profiles folder (and in tshark's, for -C there too)."""
+        ts = self.ts
+        install_profile(ts.home)
+        home = os.path.join(ts.root, "home-" + cap)
+        os.makedirs(home)
+        install_profile(home)
+        gui = Gui(ts, ["-C", PROFILE, "-r", ts.capture(cap)], "profile-" + cap, home=home)
+        self.addCleanup(gui.stop)
+        title = self.main_title(gui, cap)
+        gui.place(cap, 0, 0, 1600, 1000)
+        status = until(lambda: [x for x in gui.ask("status") if x.startswith("Profile:")], 20,
+                       what="the profile in the status bar")
+        self.assertEqual(status, ["Profile: " + PROFILE])
+        return gui, title
+
+    def assert_profile_columns(self, gui, title, cap):
+        """The profile's columns, dnsmon's with tshark -2 -T fields' values."""
+        cols = profile_columns()
+        fields = [f for _, f in cols if f]
+        want = {int(r[0]): r[1:] for r in self.ts.fields(cap, ["frame.number"] + fields)}
+        info = info_column(self.ts, cap)
+        t = until(lambda: (lambda t: t if len(t["rows"]) == len(want) else None)(
+            gui.ask("table", window=title, name="Packet list")), 30, what="every frame listed")
+        self.assertEqual(t["header"], [c for c, _ in cols], "packet list columns")
+        h = t["header"]
+        got = {int(r[h.index("No.")]): [r[i] for i, (_, f) in enumerate(cols) if f]
+               for r in t["rows"]}
+        self.assertEqual(got, want, "%s: %s, frame by frame" % (cap, " ".join(fields)))
+        self.assertEqual({int(r[h.index("No.")]): r[h.index("Info")] for r in t["rows"]}, info)
+        return {f: {n: v[i] for n, v in want.items()} for i, f in enumerate(fields)}
+
+    def assert_buttons(self, gui, title):
+        bar = gui.ask("toolbar", window=title, has="Display filter entry")
+        buttons = profile_buttons()
+        self.assertEqual([n for n, showing in bar if showing and n in buttons], list(buttons),
+                         "filter buttons shown in the filter tool bar: %s" % bar)
+
+    def press_button(self, gui, title, cap, label):
+        """A filter button shows what tshark -2 -Y its filter shows."""
+        expr = profile_buttons()[label]
+        want = [int(r[0]) for r in self.ts.fields(cap, ["frame.number"], dfilter=expr)]
+        self.assertTrue(want, "tshark -2 -Y '%s' shows nothing of %s" % (expr, cap))
+        gui.ask("press", window=title, button=label)
+        self.assertEqual(settle(lambda: shown_frames(gui, title), want), want,
+                         "%s (%s)" % (label, expr))
+        self.assertIn(expr, gui.ask("texts", window=title), "the filter bar's text")
+        self.assertTrue([x for x in gui.ask("status") if "Displayed: %d " % len(want) in x])
+        return want
+
+    def tshark_colours(self, cap):
+        out = self.ts.stdout("-C", PROFILE, "-r", self.ts.capture(cap), "-2", "-n", "--color",
+                             "-T", "fields", "-e", "frame.number", "-e", "frame.coloring_rule.name")
+        return {int(a): b for a, b in (line.split("\t") for line in out.splitlines())}
+
+    def assert_colours(self, gui, title, frames, colours):
+        """The details pane of each frame (reached with Go → Next Packet from
+        the first one shown) names tshark --color's coloring rule."""
+        def details():
+            gui.ask("menu", path=["View", "Expand All"])
+            rows = [r[0] for r in gui.ask("table", window=title, name="Packet details")["rows"]]
+            frame = re.match(r"Frame (\d+):", rows[0] if rows else "")
+            rules = [m.group(1) for m in (re.match(r"\[Coloring Rule Name: (.*)\]$", x)
+                                          for x in rows) if m]
+            return [int(frame.group(1)) if frame else None, rules[0] if rules else None]
+        gui.ask("menu", path=["Go", "First Packet"])
+        for i, n in enumerate(frames):
+            if i:
+                gui.ask("menu", path=["Go", "Next Packet"])
+            self.assertEqual(settle(details, [n, colours[n]], 10), [n, colours[n]],
+                             "frame %d's coloring rule" % n)
+
+    def test_profile_resolver_failures(self):
+        """On a resolver's capture (captures/resolver-dead.pcapng): the columns,
+        the coloring rules dialog in the profile's order, the filter buttons
+        for resolver failures and failed lookups, the rule on failed frames."""
+        cap = "resolver-dead.pcapng"
+        gui, title = self.profile_window(cap)
+        cols = self.assert_profile_columns(gui, title, cap)
+        self.assertIn("upstream_failed", cols["dnsmon.upstream.cause"].values())
+        self.assert_buttons(gui, title)
+        view = gui.ask("menus", top="View")
+        item = [x for x in find_menu(view, "Coloring Rules") if len(x) == 1][0]
+        gui.ask("menu", path=["View"] + item)
+        dialog = until(lambda: [w for w in gui.ask("windows") if "Coloring Rules" in w], 15,
+                       what="the coloring rules dialog")[0]
+        rules = until(lambda: gui.ask("table", window=dialog)["rows"], 10, what="rules")
+        self.assertEqual(rules, profile_rules(), "the coloring rules Wireshark loaded")
+        gui.ask("press", window=dialog, button="Cancel")
+        self.press_button(gui, title, cap, "Resolver failures")
+        shown = self.press_button(gui, title, cap, "Failed lookups")
+        colours = self.tshark_colours(cap)
+        self.assertIn("dnsmon failed", {colours[n] for n in shown})
+        self.assert_colours(gui, title, shown[:2], colours)
+
+    def test_profile_downgrade(self):
+        """On a refused DoT attempt followed by plain DNS
+        (captures/enc-dot-refused.pcapng): rejected frames coloured as
+        rejected, downgraded ones as downgraded (both before failed), the
+        Downgraded button."""
+        cap = "enc-dot-refused.pcapng"
+        gui, title = self.profile_window(cap)
+        cols = self.assert_profile_columns(gui, title, cap)
+        colours = self.tshark_colours(cap)
+        for n, outcome in cols["dnsmon.outcome"].items():
+            self.assertEqual(colours[n], {"rejected": "dnsmon rejected",
+                                          "answered": "dnsmon downgraded"}.get(outcome),
+                             "tshark --color on frame %d (%s)" % (n, outcome))
+        self.assert_colours(gui, title, sorted(colours), colours)
+        self.press_button(gui, title, cap, "Downgraded")
 
     # ---- preferences ---------------------------------------------------
     def test_preference_changes_verdicts(self):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_package.sh - installs the dnsmon Debian package the way a user does and
 # checks that Wireshark's own tshark loads it from the system plugin folder,
-# as root and as an unprivileged user, and that purging removes every file.
+# as root and as an unprivileged user, that the "DNS Monitor" profile is in
+# Wireshark's global profiles folder, and that purging removes every file.
 #
 # Usage (root): tests/test_package.sh [PACKAGE.deb]
 #   default: dist/dnsmon-wireshark_VERSION-1+wsX.Y_ARCH.deb for the installed
@@ -104,6 +105,10 @@ fi
 check "installed version is $version-1+ws$ws_xy" "$version-1+ws$ws_xy" \
     "$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null)"
 check "the package holds $so" "$so" "$(dpkg -L "$pkg" | grep -Fx "$so")"
+profile="/usr/share/wireshark/profiles/DNS Monitor"
+check "the package holds the DNS Monitor profile in $(dirname "$profile")" \
+    "colorfilters dfilter_buttons preferences" \
+    "$(dpkg -L "$pkg" | grep -F "$profile/" | sed 's#.*/##' | sort | tr '\n' ' ' | sed 's/ $//')"
 dpkg -L "$pkg" | sort >"$work/files"
 
 # ---- tshark loads it from the system folder, as root and as a user
@@ -113,6 +118,10 @@ check "root: tshark -2 -Y dnsmon.rejected on the seed replica gives frames 1-6" 
 check "nobody: tshark -2 -Y dnsmon.rejected on the seed replica gives frames 1-6" "1 2 3 4 5 6" "$(frames ts_user)"
 check "nobody: -z dnsmon,report counts 3 failed transactions" "3 failed" \
     "$(ts_user -n -q -r "$work/seed.pcapng" -z dnsmon,report 2>/dev/null | grep -o -m1 '3 failed')"
+# A user without the profile: -C copies the global one into their folder.
+check "nobody: tshark -C 'DNS Monitor' colours the seed replica's frames 'dnsmon rejected'" \
+    "dnsmon rejected" "$(ts_user -C "DNS Monitor" -2 -n -r "$work/seed.pcapng" --color -T fields \
+        -e frame.coloring_rule.name 2>/dev/null | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- the Wireshark window loads it too (About -> Plugins), where it can run
 gui_log="$work/gui.log"
@@ -120,7 +129,7 @@ DNSMON_PLUGIN="$so" DNSMON_GUI_INSTALLED="$so" DNSMON_WS_XY="$ws_xy" PYTHONDONTW
     python3 "$top/tests/test_gui.py" GuiTest.test_installed_plugin >"$gui_log" 2>&1 </dev/null
 rc=$?
 case $rc in
-    0) ok "wireshark (as nobody) lists $so in About -> Plugins and shows tshark's verdicts" ;;
+    0) ok "wireshark (as nobody) lists $so in About -> Plugins, shows tshark's verdicts in the global DNS Monitor profile" ;;
     77) echo "# GUI check skipped: $(grep -m1 'skipped' "$gui_log")" ;;
     *) bad "wireshark (as nobody) lists $so in About -> Plugins and shows tshark's verdicts" \
            "$(tail -n 15 "$gui_log" | tr '\n' ' ')" ;;

@@ -570,7 +570,9 @@ draw(void *user)
     for (int o = 0; o < DM_OUTCOME_COUNT; o++)
         if (dm_outcome_is_failure((dm_outcome)o))
             failed += t->counts[o];
-    set_node(st, ST_TXNS, 0, total);
+    /* Pending ones count in the parent too, so its rows add up to it
+     * (no "pending 200 %" under a parent of the settled only). */
+    set_node(st, ST_TXNS, 0, total + pending);
     draw_outcomes(st, t->n_txns, t->counts, &t->shown_outcomes);
     /* Mid-capture: what has not settled yet (never counted as failed). */
     if (pending || t->shown_pending) {
