@@ -34,10 +34,14 @@ dm_tracker_dot_side(const dm_tracker *tr, const dm_addr *a, guint16 aport, const
     guint32 ia = tk_addr_find(tr, a), ib = tk_addr_find(tr, b);
     if (!ia || !ib)
         return 0;
+    /* Connections are keyed by wire protocol: a plain DNS-over-TCP one
+     * shares DoT's, and must not be taken for DoT (its DNS would be lost). */
     guint wire = dm_wire(DM_DOT);
-    if (tk_conn_find(tr, wire, ia, aport, ib, bport))
+    guint32 cid = tk_conn_find(tr, wire, ia, aport, ib, bport);
+    if (cid && CONN(tr, cid)->transport == DM_DOT)
         return 1;
-    return tk_conn_find(tr, wire, ib, bport, ia, aport) ? 2 : 0;
+    cid = tk_conn_find(tr, wire, ib, bport, ia, aport);
+    return cid && CONN(tr, cid)->transport == DM_DOT ? 2 : 0;
 }
 
 gboolean
