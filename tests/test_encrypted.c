@@ -25,6 +25,15 @@ dot_open(fx *f, const dm_flow *fl, guint32 n, double t)
     fx_seg(f, n + 2, t + 0.002, fl, TRUE, SEG(.flags = FX_ACK, .hello = TRUE));
 }
 
+/* TLS 1.3's server flight: ServerHello, ChangeCipherSpec and four
+ * encrypted handshake records (frame n), then two session tickets (n+1). */
+static void
+tls13_server_flight(fx *f, const dm_flow *fl, guint32 n, double t)
+{
+    fx_seg(f, n, t, fl, FALSE, SEG(.flags = FX_ACK, .hello = TRUE, .tls13 = TRUE, .encrypted = 4));
+    fx_seg(f, n + 1, t + 0.001, fl, FALSE, SEG(.flags = FX_ACK, .encrypted = 2));
+}
+
 /* A connection's transaction: question-less, from its first packet; sealed
  * by the packet of frame seal (0: by time, no packet), whose item is then
  * its response. */
@@ -106,10 +115,7 @@ test_dot_tls13_encrypted(void)
         fx_init(&f);
         dm_flow fl = FL(DM_DOT, CLIENT, 54149, SERVER, 853);
         dot_open(&f, &fl, 1, 0);
-        /* ServerHello, ChangeCipherSpec and the encrypted flight at once */
-        fx_seg(&f, 4, 0.003, &fl, FALSE,
-               SEG(.flags = FX_ACK, .hello = TRUE, .tls13 = TRUE, .encrypted = 4));
-        fx_seg(&f, 5, 0.004, &fl, FALSE, SEG(.flags = FX_ACK, .encrypted = 2));
+        tls13_server_flight(&f, &fl, 4, 0.003);
         guint32 n = 6;
         if (together) {     /* Finished and the query in one segment */
             fx_seg(&f, n++, 0.005, &fl, TRUE, SEG(.flags = FX_ACK, .encrypted = 2));
@@ -138,9 +144,7 @@ test_dot_tls13_rejected_certificate(void)
         fx_init(&f);
         dm_flow fl = FL(DM_DOT, CLIENT, 57849, SERVER, 853);
         dot_open(&f, &fl, 1, 0);
-        fx_seg(&f, 4, 0.003, &fl, FALSE,
-               SEG(.flags = FX_ACK, .hello = TRUE, .tls13 = TRUE, .encrypted = 4));
-        fx_seg(&f, 5, 0.004, &fl, FALSE, SEG(.flags = FX_ACK, .encrypted = 2));
+        tls13_server_flight(&f, &fl, 4, 0.003);
         fx_seg(&f, 6, 0.005, &fl, TRUE, SEG(.flags = FX_ACK, .encrypted = 1));
         g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 0);
         static const guint close[] = { FX_ACK | FX_RST, FX_ACK | FX_FIN, FX_ACK | FX_RST };
@@ -331,6 +335,39 @@ test_dot_handshake_stalled(void)
     }
 }
 
+/* The capture ends during a handshake that was still going: incomplete,
+ * however long ago its SYN was (the handshake's last packet is its last
+ * attempt). Events after the end let its time-out come: then unanswered,
+ * logged again. */
+static void
+test_dot_cut_mid_handshake(void)
+{
+    fx f;
+    fx_init(&f);
+    dm_flow fl = FL(DM_DOT, CLIENT, 45269, SERVER, 853);
+    dot_open(&f, &fl, 1, 0);
+    tls13_server_flight(&f, &fl, 4, 0.003);
+    fx_seg(&f, 6, 4.5, &fl, TRUE, SEG(.flags = FX_ACK, .encrypted = 1));
+    fx_seg(&f, 7, 6, &fl, FALSE, SEG(.flags = FX_ACK, .encrypted = 1));
+    fx_tick(&f, 8, 7);
+    dm_tracker_finish(f.tr);
+    const dm_txn *t = assert_conn(&f, 1, DM_DOT, 1, 0);
+    assert_outcome(&f, 1, DM_OUTCOME_INCOMPLETE);
+    g_assert_cmpint(t->last_ts, ==, S(6));
+    g_assert_cmpint(fx_ext(&f, 1)->closed, ==, S(6));
+    g_assert_true(t->flags & DM_T_CUT);
+    g_assert_cmpuint(fx_txn_logged(&f, 1), ==, 1);
+    char *s = dm_failure_detail(f.tr, t, DM_OUTCOME_INCOMPLETE);
+    g_assert_cmpstr(s, ==, "the capture ended 1.000 s after the last attempt");
+    g_free(s);
+    fx_tick(&f, 9, 10.9);
+    assert_outcome(&f, 1, DM_OUTCOME_INCOMPLETE);
+    fx_tick(&f, 10, 11);
+    assert_outcome(&f, 1, DM_OUTCOME_UNANSWERED);
+    g_assert_cmpuint(fx_txn_logged(&f, 1), ==, 2);
+    fx_clear(&f);
+}
+
 /* ---- DNS over QUIC ----------------------------------------------------------- */
 
 /* kdig to knotd: the client's Initial; the server's Initial + Handshake +
@@ -386,6 +423,39 @@ test_doq_unanswered_and_refused(void)
     assert_conn(&f, 1, DM_DOQ, 1, 0);
     assert_outcome(&f, 1, DM_OUTCOME_REJECTED);
     assert_failure_text(&f, 1, "ICMP port unreachable");
+    fx_clear(&f);
+}
+
+/* A QUIC client acknowledges the server's Initial at once (RFC 9000
+ * 13.2.1); when the server's flight spans several datagrams that ACK goes
+ * alone, in an Initial packet (the glue's "syn"): part of the handshake,
+ * not a second attempt. An Initial after the connection was decided is a
+ * new attempt. */
+static void
+test_doq_client_initial_ack(void)
+{
+    fx f;
+    fx_init(&f);
+    dm_flow fl = FL(DM_DOQ, CLIENT, 57930, SERVER, 853);
+    fx_seg(&f, 1, 0, &fl, TRUE, SEG(.flags = FX_SYN));
+    fx_seg(&f, 2, 0.002, &fl, FALSE, SEG(.flags = FX_SYN | FX_ACK, .hello = TRUE));
+    fx_seg(&f, 3, 0.003, &fl, FALSE, SEG(.flags = FX_SYN | FX_ACK, .hello = TRUE));
+    fx_seg(&f, 4, 0.004, &fl, TRUE, SEG(.flags = FX_SYN));
+    g_assert_cmpuint(fx_nitems(&f, 4), ==, 0);
+    fx_seg(&f, 5, 0.005, &fl, TRUE, SEG(.encrypted = 1));
+    fx_seg(&f, 6, 0.006, &fl, FALSE, SEG(.flags = FX_SYN | FX_ACK, .encrypted = 1));
+    g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 1);
+    const dm_txn *t = assert_conn(&f, 1, DM_DOQ, 1, 6);
+    g_assert_cmpuint(t->attempts, ==, 1);
+    assert_outcome(&f, 1, DM_OUTCOME_ENCRYPTED);
+    fx_seg(&f, 7, 1, &fl, TRUE, SEG(.flags = FX_SYN));
+    g_assert_cmpuint(fx_item(&f, 7, 0)->role, ==, DM_ROLE_QUERY);
+    fx_tick(&f, 8, 10);
+    dm_tracker_finish(f.tr);
+    g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 2);
+    assert_conn(&f, 2, DM_DOQ, 7, 0);
+    assert_outcome(&f, 2, DM_OUTCOME_UNANSWERED);
+    assert_outcome(&f, 1, DM_OUTCOME_ENCRYPTED);
     fx_clear(&f);
 }
 
@@ -518,8 +588,10 @@ main(int argc, char **argv)
     g_test_add_func("/dot/refused", test_dot_refused);
     g_test_add_func("/dot/syn-unanswered", test_dot_syn_unanswered);
     g_test_add_func("/dot/handshake-stalled", test_dot_handshake_stalled);
+    g_test_add_func("/dot/cut-mid-handshake", test_dot_cut_mid_handshake);
     g_test_add_func("/doq/encrypted", test_doq_encrypted);
     g_test_add_func("/doq/unanswered-and-refused", test_doq_unanswered_and_refused);
+    g_test_add_func("/doq/client-initial-ack", test_doq_client_initial_ack);
     g_test_add_func("/dot/other-port-opened", test_dot_other_port_opened);
     g_test_add_func("/dot/other-port-not-opened", test_dot_other_port_not_opened);
     g_test_add_func("/dot/side-not-plain-tcp", test_dot_side_not_plain_tcp);

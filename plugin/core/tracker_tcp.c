@@ -123,6 +123,13 @@ seal(dm_tracker *tr, guint32 cid, guint8 flag, dm_time ts, guint32 frame)
         e->alert_level = c->alert_level;
         e->alert_desc = c->alert_desc;
     }
+    /* Decided by time alone: its handshake's last packet is its last
+     * attempt, from which incomplete and unanswered are told apart (a
+     * capture that ends mid-handshake is not an unanswered SYN). */
+    if (!flag && ts > t->last_ts) {
+        t->last_ts = ts;
+        dm_heap_push(&tr->timers, dm_time_add(ts, tr->timeout), id, TIMER_TXN);
+    }
     tk_notify(tr, DM_EV_ACTIVITY, id, ts);
     t = TXN(tr, id);
     if (flag && !(t->flags & DM_T_SETTLED))
@@ -324,12 +331,26 @@ handshake(dm_tracker *tr, guint32 cid, const dm_tcp_seg *s)
     arm_handshake(tr, cid);
 }
 
+/* A QUIC client's Initial packet after the server answered (its ACK of the
+ * server's Initial, sent alone when the server's flight spans several
+ * datagrams) is part of that undecided handshake, not a new attempt. */
+static gboolean
+quic_initial_in_handshake(const dm_tracker *tr, const dm_tcp_seg *s, guint32 client,
+                          guint32 server)
+{
+    if (s->flow.transport != DM_DOQ)
+        return FALSE;
+    guint32 cid = find_seg_conn(tr, s, client, server);
+    const dm_conn *c = cid ? CONN(tr, cid) : NULL;
+    return c && c->transport == DM_DOQ && c->state == CONN_ESTABLISHED && !c->txn;
+}
+
 void
 tk_tcp_segment(dm_tracker *tr, const dm_tcp_seg *s)
 {
     guint32 client = tk_addr_id(tr, &s->flow.client);
     guint32 server = tk_addr_id(tr, &s->flow.server);
-    if (s->from_client && s->syn && !s->ack) {
+    if (s->from_client && s->syn && !s->ack && !quic_initial_in_handshake(tr, s, client, server)) {
         tcp_syn(tr, s, client, server);
         return;
     }
