@@ -540,6 +540,235 @@ test_dot_side_not_plain_tcp(void)
     fx_clear(&f);
 }
 
+/* ---- downgrade: plain DNS after a failed encrypted attempt ---------------------- */
+
+/* The transaction of the item an fx_query returned. */
+static guint32
+txn_of(const fx *f, guint32 item)
+{
+    return dm_tracker_item(f->tr, item)->txn;
+}
+
+/* The only transaction with transport tp. */
+static guint32
+only_txn(const fx *f, dm_transport tp)
+{
+    guint32 found = 0;
+    for (guint32 i = 1; i <= dm_tracker_txn_count(f->tr); i++) {
+        if (fx_txn(f, i)->transport == tp) {
+            g_assert_cmpuint(found, ==, 0);
+            found = i;
+        }
+    }
+    g_assert_cmpuint(found, !=, 0);
+    return found;
+}
+
+/* A plain UDP query by client from its own port, to server. */
+static guint32
+plain(fx *f, guint32 frame, double t, const char *client, guint16 cport, const char *server)
+{
+    dm_flow fl = FL(DM_UDP, client, cport, server, 53);
+    return txn_of(f, fx_query(f, frame, t, &fl, (guint16)(0x1000 + frame), "www.example.test", 1));
+}
+
+/* A DoT attempt refused by the server's reset, rtt after its SYN: frames n, n+1. */
+static void
+refused_at(fx *f, guint32 n, double t, guint16 cport, double rtt)
+{
+    dm_flow fl = FL(DM_DOT, CLIENT, cport, SERVER, 853);
+    fx_tcp(f, n, t, &fl, TRUE, FX_SYN);
+    fx_tcp(f, n + 1, t + rtt, &fl, FALSE, FX_RST | FX_ACK);
+}
+
+/* A DoT attempt ended by a fatal alert 10 ms after its SYN: frames n..n+3. */
+static void
+alert_at(fx *f, guint32 n, double t, guint16 cport)
+{
+    dm_flow fl = FL(DM_DOT, CLIENT, cport, SERVER, 853);
+    dot_open(f, &fl, n, t);
+    fx_seg(f, n + 3, t + 0.010, &fl, TRUE,
+           SEG(.flags = FX_ACK, .alert = TRUE, .alert_level = 2, .alert_desc = 42));
+}
+
+/* The window runs from the attempt's first packet to lookup_window (5 s)
+ * after its end, both included; any server, UDP or TCP port 53, the same
+ * client only. Decided once the capture is over. */
+static void
+test_downgrade_window(void)
+{
+    fx f;
+    fx_init(&f);
+    dm_downgrades *dg = dm_downgrades_new(f.tr, 5);
+    guint32 before = plain(&f, 1, 0, CLIENT, 40001, SERVER);
+    alert_at(&f, 2, 1, 34000);                              /* sealed at 1.010 */
+    guint32 attempt = dm_tracker_txn_count(f.tr);
+    assert_outcome(&f, attempt, DM_OUTCOME_TLS_FAILED);
+    guint32 during = plain(&f, 10, 1.005, CLIENT, 40002, SERVER);
+    guint32 other_server = plain(&f, 11, 2, CLIENT, 40003, "192.0.2.53");
+    guint32 other_client = plain(&f, 12, 2.5, "198.51.100.11", 40004, SERVER);
+    dm_flow tcp = FL(DM_TCP, CLIENT, 40005, SERVER, 53);
+    guint32 over_tcp = txn_of(&f, fx_query(&f, 13, 3, &tcp, 0x77, "www.example.test", 1));
+    dm_flow mdns = FL(DM_UDP, CLIENT, 5353, "224.0.0.251", 5353);
+    guint32 not_53 = txn_of(&f, fx_query(&f, 14, 3.5, &mdns, 0, "printer.local", 1));
+    guint32 at_end = plain(&f, 15, 6.010, CLIENT, 40006, SERVER);
+    f.base = 1;                                             /* 1 ns later */
+    guint32 after = plain(&f, 16, 6.010, CLIENT, 40007, SERVER);
+    f.base = 0;
+    g_assert_false(dm_downgrades_ready(dg));
+    g_assert_cmpuint(dm_downgrade_of(dg, during), ==, 0);   /* not before the end */
+    dm_tracker_finish(f.tr);
+    g_assert_true(dm_downgrades_ready(dg));
+    g_assert_cmpint(dm_encrypted_end(f.tr, fx_txn(&f, attempt)), ==, S(1.010));
+    g_assert_cmpuint(dm_downgrade_of(dg, before), ==, 0);
+    g_assert_cmpuint(dm_downgrade_of(dg, during), ==, attempt);
+    g_assert_cmpuint(dm_downgrade_of(dg, other_server), ==, attempt);
+    g_assert_cmpuint(dm_downgrade_of(dg, other_client), ==, 0);
+    g_assert_cmpuint(dm_downgrade_of(dg, over_tcp), ==, attempt);
+    g_assert_cmpuint(dm_downgrade_of(dg, not_53), ==, 0);
+    g_assert_cmpuint(dm_downgrade_of(dg, at_end), ==, attempt);
+    g_assert_cmpuint(dm_downgrade_of(dg, after), ==, 0);
+    g_assert_cmpuint(dm_downgrade_of(dg, attempt), ==, 0);
+    g_assert_cmpuint(dm_downgrade_of(dg, 0), ==, 0);
+    g_assert_cmpuint(dm_downgrade_of(dg, 1000), ==, 0);
+    /* an event after the end reopens: nothing decided until the next one */
+    fx_tick(&f, 17, 7);
+    g_assert_false(dm_downgrades_ready(dg));
+    g_assert_cmpuint(dm_downgrade_of(dg, during), ==, 0);
+    dm_tracker_finish(f.tr);
+    g_assert_cmpuint(dm_downgrade_of(dg, during), ==, attempt);
+    fx_clear(&f);
+    dm_downgrades_free(dg);
+}
+
+/* Every way an attempt fails opens the window, from its first packet to
+ * lookup_window after its end: its last SYN (unanswered, incomplete), its
+ * reset (however late), its alert. */
+static void
+test_downgrade_failures(void)
+{
+    static const struct {
+        const char *what;
+        double end;             /* when the attempt ended */
+        dm_outcome o;
+    } cases[] = {
+        { "unanswered", 3, DM_OUTCOME_UNANSWERED },
+        { "incomplete", 3, DM_OUTCOME_INCOMPLETE },
+        { "refused late", 1.5, DM_OUTCOME_REJECTED },
+        { "alert", 0.010, DM_OUTCOME_TLS_FAILED },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        fx f;
+        fx_init(&f);
+        dm_downgrades *dg = dm_downgrades_new(f.tr, 5);
+        dm_flow fl = FL(DM_DOT, CLIENT, 45453, SERVER, 853);
+        if (i < 2) {            /* SYNs at 0, 1 and 3 */
+            fx_tcp(&f, 1, 0, &fl, TRUE, FX_SYN);
+            fx_tcp(&f, 2, 1, &fl, TRUE, FX_SYN);
+            fx_tcp(&f, 3, 3, &fl, TRUE, FX_SYN);
+        } else if (i == 2) {
+            refused_at(&f, 1, 0, 45453, 1.5);
+        } else {
+            alert_at(&f, 1, 0, 45453);
+        }
+        guint32 during = plain(&f, 10, 0.001, CLIENT, 40001, SERVER);
+        guint32 last = i == 1 ? 0 : plain(&f, 11, cases[i].end + 5, CLIENT, 40002, SERVER);
+        if (i != 1)
+            fx_tick(&f, 12, 20);
+        dm_tracker_finish(f.tr);
+        guint32 attempt = only_txn(&f, DM_DOT);
+        if (i < 2)              /* numbered when it failed: after the first plain one */
+            g_assert_cmpuint(attempt, >, during);
+        g_assert_cmpstr(dm_outcome_name(fx_outcome(&f, attempt)), ==, dm_outcome_name(cases[i].o));
+        g_assert_cmpint(dm_encrypted_end(f.tr, fx_txn(&f, attempt)), ==, S(cases[i].end));
+        g_assert_cmpuint(dm_downgrade_of(dg, during), ==, attempt);
+        if (last)
+            g_assert_cmpuint(dm_downgrade_of(dg, last), ==, attempt);
+        fx_clear(&f);
+        dm_downgrades_free(dg);
+    }
+}
+
+/* An attempt that worked is no reason to fall back: sealed encrypted
+ * (no keys), or a DoT query answered (keys). Neither is one whose DNS
+ * answer was an error: encryption worked, the answer is the server's (the
+ * failures are the transport's own: rejected, unanswered, incomplete,
+ * tls_failed). */
+static void
+test_downgrade_not_after_success(void)
+{
+    for (guint how = 0; how < 4; how++) {
+        fx f;
+        fx_init(&f);
+        dm_downgrades *dg = dm_downgrades_new(f.tr, 5);
+        if (how == 0) {
+            dm_flow fl = FL(DM_DOT, CLIENT, 34195, SERVER, 853);
+            dot_open(&f, &fl, 1, 0);
+            fx_seg(&f, 4, 0.003, &fl, FALSE, SEG(.flags = FX_ACK, .hello = TRUE));
+            fx_seg(&f, 5, 0.004, &fl, FALSE, SEG(.flags = FX_ACK, .encrypted = 1));
+        } else {
+            static const guint8 rcodes[] = { 0, 0, 3, 2 };
+            dm_flow fl = FL(how == 1 ? DM_DOT : DM_DOH, CLIENT, 34196, SERVER,
+                            how == 1 ? 853 : 443);
+            fx_query(&f, 1, 0, &fl, 0, "www.example.test", 1);
+            fx_response(&f, 2, 0.02, &fl, 0, "www.example.test", 1, rcodes[how],
+                        rcodes[how] ? 0 : 1, FALSE);
+        }
+        guint32 attempt = dm_tracker_txn_count(f.tr);
+        static const dm_outcome want[] = { DM_OUTCOME_ENCRYPTED, DM_OUTCOME_ANSWERED,
+                                           DM_OUTCOME_NXDOMAIN, DM_OUTCOME_SERVFAIL };
+        assert_outcome(&f, attempt, want[how]);
+        guint32 p = plain(&f, 10, 1, CLIENT, 40001, SERVER);
+        dm_tracker_finish(f.tr);
+        g_assert_cmpuint(dm_downgrade_of(dg, p), ==, 0);
+        fx_clear(&f);
+        dm_downgrades_free(dg);
+    }
+}
+
+/* With the keys, a DoH query never answered failed like a connection. */
+static void
+test_downgrade_doh_unanswered(void)
+{
+    fx f;
+    fx_init(&f);
+    dm_downgrades *dg = dm_downgrades_new(f.tr, 5);
+    dm_flow fl = FL(DM_DOH, CLIENT, 52519, SERVER, 443);
+    guint32 q = txn_of(&f, fx_query(&f, 1, 0, &fl, 0, "www.example.test", 1));
+    guint32 p = plain(&f, 2, 2, CLIENT, 40001, SERVER);
+    fx_tick(&f, 3, 10);
+    dm_tracker_finish(f.tr);
+    assert_outcome(&f, q, DM_OUTCOME_UNANSWERED);
+    g_assert_cmpuint(dm_downgrade_of(dg, p), ==, q);
+    fx_clear(&f);
+    dm_downgrades_free(dg);
+}
+
+/* Two failed attempts: a plain transaction both windows hold links to the
+ * earlier attempt (by first packet); one only the later window holds, to
+ * the later one. */
+static void
+test_downgrade_two_attempts(void)
+{
+    fx f;
+    fx_init(&f);
+    dm_downgrades *dg = dm_downgrades_new(f.tr, 5);
+    refused_at(&f, 1, 0, 41000, 0.001);                     /* ends 0.001 */
+    guint32 a = dm_tracker_txn_count(f.tr);
+    alert_at(&f, 3, 1, 41001);                              /* ends 1.010 */
+    guint32 b = dm_tracker_txn_count(f.tr);
+    g_assert_cmpuint(b, ==, a + 1);
+    guint32 both = plain(&f, 10, 2, CLIENT, 40001, SERVER);
+    guint32 second = plain(&f, 11, 5.5, CLIENT, 40002, SERVER);
+    guint32 none = plain(&f, 12, 6.5, CLIENT, 40003, SERVER);
+    dm_tracker_finish(f.tr);
+    g_assert_cmpuint(dm_downgrade_of(dg, both), ==, a);
+    g_assert_cmpuint(dm_downgrade_of(dg, second), ==, b);
+    g_assert_cmpuint(dm_downgrade_of(dg, none), ==, 0);
+    fx_clear(&f);
+    dm_downgrades_free(dg);
+}
+
 /* ---- what a frame shows before the end ------------------------------------- */
 
 /* A sealed connection shows its outcome at once (nothing later changes
@@ -596,5 +825,10 @@ main(int argc, char **argv)
     g_test_add_func("/dot/other-port-not-opened", test_dot_other_port_not_opened);
     g_test_add_func("/dot/side-not-plain-tcp", test_dot_side_not_plain_tcp);
     g_test_add_func("/shown/outcome", test_shown_outcome);
+    g_test_add_func("/downgrade/window", test_downgrade_window);
+    g_test_add_func("/downgrade/failures", test_downgrade_failures);
+    g_test_add_func("/downgrade/not-after-success", test_downgrade_not_after_success);
+    g_test_add_func("/downgrade/doh-unanswered", test_downgrade_doh_unanswered);
+    g_test_add_func("/downgrade/two-attempts", test_downgrade_two_attempts);
     return g_test_run();
 }

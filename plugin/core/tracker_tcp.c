@@ -255,6 +255,8 @@ tcp_reset(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
         guint32 id = tk_conn_txn(tr, cid, 0);
         item = tk_item_add(tr, s->frame, DM_ROLE_RESET, id, 0, 0);
         reset_open(tr, id, item);
+        if (encrypted(CONN(tr, cid)))   /* its end: where a downgrade's window is counted from */
+            tk_ext(tr, TXN(tr, id))->closed = s->ts;
         tk_notify(tr, DM_EV_ACTIVITY, id, s->ts);
         dm_txn *t = TXN(tr, id);
         if (!(t->flags & DM_T_SETTLED))
