@@ -8,12 +8,17 @@
  *   offsets the input picks. Then dm_find_transport and dm_find_icmp
  *   on a whole frame: the input's first 38 bytes say what packet_info would
  *   (family, protocol, addresses, ports), the rest is the frame; then the
- *   headers found are parsed as extract.c does.
+ *   headers found are parsed as extract.c does. Then the encrypted-DNS
+ *   parsers (dm_tls_scan, dm_http2_frames, dm_doh_get_query into buffers
+ *   of several sizes, dm_quic_streams, dm_quic_scan) on the input and on
+ *   two prefixes of it the input picks.
  *
  * Every parser gets an exact-size heap copy, so ASan sees a read one byte
  * past the end. Besides memory errors and UB it checks what the callers rely
  * on: text buffers NUL-terminated within their size, offsets within the
- * message, quote ends within the bytes.
+ * message, quote ends within the bytes, frame counts within their cap, a
+ * DoH query within its buffer (and a query), a prefix never saying more
+ * than the whole input.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -154,6 +159,183 @@ find_in_frame(const guint8 *data, gsize size)
     free(frame);
 }
 
+/* ---- encrypted DNS ---------------------------------------------------------
+ * Each parser on an exact-size copy. Besides its own checks, a prefix of
+ * the input may only say less than the whole (the walks are the same up to
+ * the cut), and the cap on frames only cuts the list. */
+
+static gboolean
+tls(const guint8 *p, gsize len, dm_tls_info *t)
+{
+    guint8 *c = copy(p, len);
+    gboolean ok = dm_tls_scan(c, len, t);
+    free(c);
+    /* TLS exactly when the first record header is one */
+    gsize rlen = len >= 5 ? (gsize)(p[3] << 8 | p[4]) : 0;
+    CHECK(ok == (len >= 5 && p[0] >= 20 && p[0] <= 23 && p[1] == 3 && rlen <= 16384 + 2048));
+    CHECK(!t->alpn_dot || t->client_hello);
+    CHECK(!t->tls13 || t->server_hello);
+    CHECK(!t->alert_clear || t->alert);
+    CHECK(t->alert_clear || (!t->alert_level && !t->alert_desc));
+    CHECK(t->encrypted <= len / 5);         /* each behind its own 5-byte header */
+    if (!ok)
+        CHECK(!t->client_hello && !t->server_hello && !t->alert && !t->encrypted);
+    return ok;
+}
+
+static guint
+http2(const guint8 *p, gsize len, dm_http2_frame *f, guint max)
+{
+    guint8 *c = copy(p, len);
+    guint n = dm_http2_frames(c, len, f, max);
+    free(c);
+    CHECK(n <= max);
+    for (guint i = 0; i < n; i++) {
+        CHECK(f[i].type <= 9 && f[i].stream < 1u << 31);
+        CHECK(f[i].payload >= 9 && f[i].payload <= len && f[i].payload_len <= len - f[i].payload);
+        CHECK(!i || f[i].payload >= f[i - 1].payload + f[i - 1].payload_len + 9);
+    }
+    return n;
+}
+
+static gboolean
+same_frame(const dm_http2_frame *a, const dm_http2_frame *b)
+{
+    return a->type == b->type && a->flags == b->flags && a->stream == b->stream &&
+           a->payload == b->payload && a->payload_len == b->payload_len;
+}
+
+/* The DoH query into out_len bytes with a canary behind them. */
+static gsize
+doh(const guint8 *p, gsize len, guint8 *out, gsize out_len)
+{
+    static dm_dns_parsed d;
+    guint8 *c = copy(p, len);
+    guint8 *o = malloc(out_len + 4);
+    memset(o + out_len, 0xee, 4);
+    gsize n = dm_doh_get_query(c, len, o, out_len);
+    CHECK(n <= out_len);
+    CHECK(memcmp(o + out_len, "\xee\xee\xee\xee", 4) == 0);
+    if (n) {        /* a query of one question */
+        CHECK(n >= 12 && dm_parse_dns(o, n, FALSE, &d));
+        CHECK(!d.qr && d.qdcount == 1 && d.has_question);
+        check_dns(&d);
+        memcpy(out, o, n);
+    }
+    free(o);
+    free(c);
+    return n;
+}
+
+static guint
+quic_streams(const guint8 *p, gsize len, dm_quic_stream *st, guint max)
+{
+    guint8 *c = copy(p, len);
+    guint n = dm_quic_streams(c, len, st, max);
+    free(c);
+    CHECK(n <= max);
+    for (guint i = 0; i < n; i++) {
+        CHECK(st[i].data >= 2 && st[i].data <= len && st[i].data_len <= len - st[i].data);
+        CHECK(!i || st[i].data > st[i - 1].data + st[i - 1].data_len);
+    }
+    return n;
+}
+
+static gboolean
+quic_scan(const guint8 *p, gsize len, dm_quic_info *q)
+{
+    guint8 *c = copy(p, len);
+    gboolean ok = dm_quic_scan(c, len, q);
+    free(c);
+    if (!ok)
+        CHECK(!q->initial && !q->handshake && !q->one_rtt);
+    if (len && !(p[0] & 0x40))
+        CHECK(!ok);                         /* no fixed bit: not QUIC */
+    else if (len && !(p[0] & 0x80))
+        CHECK(ok && q->one_rtt);            /* a short header */
+    return ok;
+}
+
+#define ENC_MAX 8
+
+typedef struct {
+    dm_tls_info tls;
+    gboolean tls_ok;
+    guint nh2;
+    dm_http2_frame h2[ENC_MAX];
+    guint nst;
+    dm_quic_stream st[ENC_MAX];
+    dm_quic_info quic;
+    gboolean quic_ok;
+} enc_result;
+
+static void
+parse_encrypted(const guint8 *p, gsize len, enc_result *r)
+{
+    r->tls_ok = tls(p, len, &r->tls);
+    r->nh2 = http2(p, len, r->h2, ENC_MAX);
+    dm_http2_frame one[1];
+    CHECK(http2(p, len, one, 1) == MIN(r->nh2, 1u) || (!r->nh2 && len >= 9));
+    if (r->nh2)
+        CHECK(same_frame(&one[0], &r->h2[0]));
+    CHECK(http2(p, len, one, 0) == 0);
+    /* The query into buffers of several sizes: the same, or none when it
+     * does not fit. */
+    static guint8 big[512], small[64];
+    gsize n = doh(p, len, big, sizeof big);
+    gsize m = doh(p, len, small, sizeof small);
+    CHECK(m == (n <= sizeof small ? n : 0));
+    CHECK(!m || memcmp(small, big, m) == 0);
+    CHECK(doh(p, len, big, n ? n - 1 : 0) == 0);
+    r->nst = quic_streams(p, len, r->st, ENC_MAX);
+    dm_quic_stream st1[1];
+    CHECK(quic_streams(p, len, st1, 1) == MIN(r->nst, 1u));
+    if (r->nst)
+        CHECK(st1[0].stream == r->st[0].stream && st1[0].data == r->st[0].data);
+    r->quic_ok = quic_scan(p, len, &r->quic);
+}
+
+/* A prefix says less than the whole: the same records, frames and packets
+ * up to the cut. */
+static void
+check_prefix(const enc_result *a, const enc_result *w)
+{
+    CHECK(!a->tls_ok || w->tls_ok);
+    CHECK(!a->tls.client_hello || w->tls.client_hello);
+    CHECK(!a->tls.server_hello || w->tls.server_hello);
+    CHECK(!a->tls.alert || w->tls.alert);
+    CHECK(a->tls.encrypted <= w->tls.encrypted);
+    if (a->nh2 && w->nh2) {
+        CHECK(a->nh2 <= w->nh2);
+        for (guint i = 0; i < a->nh2; i++)
+            CHECK(same_frame(&a->h2[i], &w->h2[i]));
+    }
+    CHECK(a->nst <= w->nst);
+    for (guint i = 0; i < a->nst; i++) {
+        CHECK(a->st[i].stream == w->st[i].stream && a->st[i].offset == w->st[i].offset);
+        CHECK(a->st[i].data == w->st[i].data);
+        /* only the last, running to the end of the prefix, may be shorter */
+        CHECK(a->st[i].data_len == w->st[i].data_len ||
+              (i + 1 == a->nst && a->st[i].data_len < w->st[i].data_len));
+    }
+    CHECK(!a->quic_ok || w->quic_ok);
+    CHECK(!a->quic.initial || w->quic.initial);
+    CHECK(!a->quic.handshake || w->quic.handshake);
+    CHECK(!a->quic.one_rtt || w->quic.one_rtt);
+}
+
+static void
+encrypted(const guint8 *data, gsize size)
+{
+    static enc_result whole, part;
+    parse_encrypted(data, size, &whole);
+    for (gsize k = 0; k < 2 && size; k++) {
+        gsize cut = (gsize)data[(k ? size - 1 : 0)] * 7 % size;
+        parse_encrypted(data, cut, &part);
+        check_prefix(&part, &whole);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -187,5 +369,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(c);
     find_in_frame(data, size);
+    encrypted(data, size);
     return 0;
 }

@@ -366,8 +366,22 @@ fx_port_unreachable(fx *f, guint32 frame, double t, const dm_flow *fl, const cha
 
 enum { FX_SYN = 1, FX_ACK = 2, FX_RST = 4, FX_FIN = 8 };
 
+/* What a packet of an encrypted connection shows in the clear, as
+ * extract_encrypted.c fills dm_tcp_seg from its bytes: TCP flags (for
+ * QUIC: syn = a client Initial without 1-RTT, syn and ack = any server
+ * packet), a hello, an alert, how many encrypted records (TLS 23) or
+ * 1-RTT packets, and whether a ClientHello offering ALPN "dot" opens a
+ * DNS-over-TLS attempt on another port than 853. */
+typedef struct {
+    guint flags;                /* FX_* */
+    gboolean hello, tls13, alert;
+    guint8 alert_level, alert_desc;
+    guint8 encrypted;
+    gboolean opens;
+} fx_enc;
+
 static inline void
-fx_tcp(fx *f, guint32 frame, double t, const dm_flow *fl, gboolean from_client, guint flags)
+fx_seg(fx *f, guint32 frame, double t, const dm_flow *fl, gboolean from_client, const fx_enc *c)
 {
     dm_tcp_seg s;
     memset(&s, 0, sizeof s);
@@ -375,12 +389,26 @@ fx_tcp(fx *f, guint32 frame, double t, const dm_flow *fl, gboolean from_client, 
     s.ts = f->base + S(t);
     s.flow = *fl;
     s.from_client = from_client;
-    s.syn = (flags & FX_SYN) != 0;
-    s.ack = (flags & FX_ACK) != 0;
-    s.rst = (flags & FX_RST) != 0;
-    s.fin = (flags & FX_FIN) != 0;
+    s.syn = (c->flags & FX_SYN) != 0;
+    s.ack = (c->flags & FX_ACK) != 0;
+    s.rst = (c->flags & FX_RST) != 0;
+    s.fin = (c->flags & FX_FIN) != 0;
+    s.hello = c->hello;
+    s.tls13 = c->tls13;
+    s.alert = c->alert;
+    s.alert_level = c->alert_level;
+    s.alert_desc = c->alert_desc;
+    s.encrypted = c->encrypted;
+    s.opens = c->opens;
     fx_frame(f, frame, s.ts);
     dm_tracker_tcp(f->tr, &s);
+}
+
+static inline void
+fx_tcp(fx *f, guint32 frame, double t, const dm_flow *fl, gboolean from_client, guint flags)
+{
+    fx_enc c = { .flags = flags };
+    fx_seg(f, frame, t, fl, from_client, &c);
 }
 
 static inline const dm_txn *

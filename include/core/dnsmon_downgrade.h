@@ -2,10 +2,13 @@
  * (docs/design.md, "Encrypted DNS").
  *
  * When an encrypted attempt by a client fails (DNS over TLS, HTTPS or QUIC:
- * rejected, unanswered, a failed handshake, ...) and the same client sends
- * plain DNS (port 53) within lookup_window afterwards, those plain
- * transactions are downgraded: a privacy finding nobody reports otherwise.
- * Each is linked to the failed attempt. Decided once the first pass is over
+ * rejected, unanswered, incomplete, tls_failed — the encrypted transport
+ * itself, not an error answer read with the keys) and the same client
+ * sends plain DNS (port 53) from the attempt's first packet to
+ * lookup_window after its end (both included), those plain transactions
+ * are downgraded: a privacy finding nobody reports otherwise. Each is
+ * linked to the earliest failed attempt whose window holds it. Decided
+ * once the first pass is over
  * (an unanswered attempt is known to have failed only then), in one sort
  * and one pass. A layer above the tracker, fed through its observer.
  *
@@ -26,7 +29,8 @@ gboolean dm_downgrades_ready(const dm_downgrades *dg);
 /* The failed encrypted transaction a plain one fell back from, or 0. */
 guint32 dm_downgrade_of(const dm_downgrades *dg, guint32 txn);
 /* When an encrypted transaction's fate was sealed (its reset, alert, close,
- * ICMP error, or its last attempt): where its window starts. */
+ * ICMP error, or its last attempt): lookup_window from there, its window
+ * ends. */
 dm_time dm_encrypted_end(const dm_tracker *tr, const dm_txn *t);
 
 G_END_DECLS

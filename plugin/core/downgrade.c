@@ -20,6 +20,16 @@ encrypted(dm_transport t)
     return t == DM_DOT || t == DM_DOH || t == DM_DOQ;
 }
 
+/* The encrypted transport itself failed. An error answer read with the
+ * keys (nxdomain, servfail, ...) came over a working encrypted channel:
+ * no reason to fall back. */
+static gboolean
+attempt_failed(dm_outcome o)
+{
+    return o == DM_OUTCOME_REJECTED || o == DM_OUTCOME_UNANSWERED ||
+           o == DM_OUTCOME_INCOMPLETE || o == DM_OUTCOME_TLS_FAILED;
+}
+
 dm_time
 dm_encrypted_end(const dm_tracker *tr, const dm_txn *t)
 {
@@ -61,7 +71,7 @@ decide(dm_downgrades *dg)
         const dm_txn *t = dm_tracker_txn(tr, id);
         entry e = { t->client, t->first_ts, id };
         if (encrypted((dm_transport)t->transport)) {
-            if (dm_outcome_is_failure(dm_txn_outcome(tr, t)))
+            if (attempt_failed(dm_txn_outcome(tr, t)))
                 g_array_append_val(failed, e);
         } else if (t->server_port == 53) {
             g_array_append_val(plain, e);

@@ -34,10 +34,14 @@ dm_tracker_dot_side(const dm_tracker *tr, const dm_addr *a, guint16 aport, const
     guint32 ia = tk_addr_find(tr, a), ib = tk_addr_find(tr, b);
     if (!ia || !ib)
         return 0;
+    /* Connections are keyed by wire protocol: a plain DNS-over-TCP one
+     * shares DoT's, and must not be taken for DoT (its DNS would be lost). */
     guint wire = dm_wire(DM_DOT);
-    if (tk_conn_find(tr, wire, ia, aport, ib, bport))
+    guint32 cid = tk_conn_find(tr, wire, ia, aport, ib, bport);
+    if (cid && CONN(tr, cid)->transport == DM_DOT)
         return 1;
-    return tk_conn_find(tr, wire, ib, bport, ia, aport) ? 2 : 0;
+    cid = tk_conn_find(tr, wire, ib, bport, ia, aport);
+    return cid && CONN(tr, cid)->transport == DM_DOT ? 2 : 0;
 }
 
 gboolean
@@ -118,6 +122,13 @@ seal(dm_tracker *tr, guint32 cid, guint8 flag, dm_time ts, guint32 frame)
     if (c->alert) {
         e->alert_level = c->alert_level;
         e->alert_desc = c->alert_desc;
+    }
+    /* Decided by time alone: its handshake's last packet is its last
+     * attempt, from which incomplete and unanswered are told apart (a
+     * capture that ends mid-handshake is not an unanswered SYN). */
+    if (!flag && ts > t->last_ts) {
+        t->last_ts = ts;
+        dm_heap_push(&tr->timers, dm_time_add(ts, tr->timeout), id, TIMER_TXN);
     }
     tk_notify(tr, DM_EV_ACTIVITY, id, ts);
     t = TXN(tr, id);
@@ -244,6 +255,8 @@ tcp_reset(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
         guint32 id = tk_conn_txn(tr, cid, 0);
         item = tk_item_add(tr, s->frame, DM_ROLE_RESET, id, 0, 0);
         reset_open(tr, id, item);
+        if (encrypted(CONN(tr, cid)))   /* its end: where a downgrade's window is counted from */
+            tk_ext(tr, TXN(tr, id))->closed = s->ts;
         tk_notify(tr, DM_EV_ACTIVITY, id, s->ts);
         dm_txn *t = TXN(tr, id);
         if (!(t->flags & DM_T_SETTLED))
@@ -320,12 +333,26 @@ handshake(dm_tracker *tr, guint32 cid, const dm_tcp_seg *s)
     arm_handshake(tr, cid);
 }
 
+/* A QUIC client's Initial packet after the server answered (its ACK of the
+ * server's Initial, sent alone when the server's flight spans several
+ * datagrams) is part of that undecided handshake, not a new attempt. */
+static gboolean
+quic_initial_in_handshake(const dm_tracker *tr, const dm_tcp_seg *s, guint32 client,
+                          guint32 server)
+{
+    if (s->flow.transport != DM_DOQ)
+        return FALSE;
+    guint32 cid = find_seg_conn(tr, s, client, server);
+    const dm_conn *c = cid ? CONN(tr, cid) : NULL;
+    return c && c->transport == DM_DOQ && c->state == CONN_ESTABLISHED && !c->txn;
+}
+
 void
 tk_tcp_segment(dm_tracker *tr, const dm_tcp_seg *s)
 {
     guint32 client = tk_addr_id(tr, &s->flow.client);
     guint32 server = tk_addr_id(tr, &s->flow.server);
-    if (s->from_client && s->syn && !s->ack) {
+    if (s->from_client && s->syn && !s->ack && !quic_initial_in_handshake(tr, s, client, server)) {
         tcp_syn(tr, s, client, server);
         return;
     }
