@@ -49,6 +49,33 @@ guint32 dm_index_put(dm_index *ix, guint64 h, dm_index_match_fn match, const voi
                      guint32 id);
 gsize dm_index_bytes(const dm_index *ix);
 
+/* ---- dm_gindex --------------------------------------------------------- */
+
+/* An index whose entries expire: two generations of dm_index. Entries go
+ * into the young one and are looked for in the young one first (it holds
+ * the newer entry of a key). dm_gindex_rotate drops the old generation after
+ * moving into the young one every entry its owner still wants (live) whose
+ * key the young one does not hold, and the young one becomes the old one:
+ * an index holds what was put or live since the rotation before last, not
+ * everything ever put (docs/design.md, "Memory"). */
+typedef gboolean (*dm_index_live_fn)(const void *ctx, guint32 id);
+/* Whether records a and b have the same key. */
+typedef gboolean (*dm_index_same_fn)(const void *ctx, guint32 a, guint32 b);
+
+typedef struct {
+    dm_index young, old;
+} dm_gindex;
+
+void dm_gindex_init(dm_gindex *g, dm_index_hash_fn hash, const void *ctx);
+void dm_gindex_clear(dm_gindex *g);
+guint32 dm_gindex_find(const dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe);
+/* Into the young generation (replacing its entry of probe's key, if any). */
+void dm_gindex_put(dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe,
+                   guint32 id);
+void dm_gindex_rotate(dm_gindex *g, dm_index_live_fn live, dm_index_same_fn same);
+gsize dm_gindex_bytes(const dm_gindex *g);
+guint32 dm_gindex_count(const dm_gindex *g);
+
 /* ---- dm_intern --------------------------------------------------------- */
 
 typedef struct dm_intern dm_intern;

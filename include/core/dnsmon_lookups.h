@@ -33,6 +33,7 @@ typedef struct {
     guint8 settled;
     guint8 final;               /* its outcome, computed once the capture ended */
     guint8 troubled;            /* a failed or truncated transaction came before its answer */
+    guint32 touched;            /* the tracker's clock at its latest event */
 } dm_lookup;
 
 typedef struct dm_lookups dm_lookups;

@@ -187,6 +187,7 @@ typedef struct {
     guint8 rcode;               /* of the deciding response */
     guint8 transport;           /* dm_transport */
     guint8 dns;                 /* DM_D_* */
+    guint32 touched;            /* the tracker's clock at its latest event (dm_tracker_clock) */
 } dm_txn;
 
 /* What only some transactions need. */
@@ -291,6 +292,15 @@ dm_question dm_txn_question(const dm_tracker *tr, const dm_txn *t);
 
 /* Latest packet time seen: the end of capture once the first pass is over. */
 dm_time dm_tracker_end_time(const dm_tracker *tr);
+/* The capture's clock: whole seconds from its first packet to the latest
+ * packet time seen (time going backwards does not turn it back). */
+guint32 dm_tracker_clock(const dm_tracker *tr);
+/* The horizon (docs/design.md, "Horizon"), in the clock's seconds: a
+ * transaction is found by its keys (a response, a retransmission, an ICMP
+ * error) only until its latest event is this old; then it is final. */
+guint32 dm_tracker_horizon(const dm_tracker *tr);
+/* Whether a transaction touched at clock value `touched` is past the horizon. */
+gboolean dm_tracker_past_horizon(const dm_tracker *tr, guint32 touched);
 
 /* Outcome as of the tracker's end time (final once finished). */
 dm_outcome dm_txn_outcome(const dm_tracker *tr, const dm_txn *t);

@@ -16,6 +16,10 @@
  *     drawn (dnsmon_engine_statistics_drawn);
  *   - in the window, the last frame of a redissection (no postseq either).
  *
+ * tshark's session resets (-M, a live capture's new ring file) run the
+ * cleanup and init routines mid-pass: the engine is carried across them,
+ * and numbers frames on (docs/design.md, "Sessions").
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef DNSMON_ENGINE_H
@@ -43,9 +47,10 @@ typedef struct {
     guint generation;           /* 1, 2, ...: one per engine opened */
 } dnsmon_view;
 
-/* A new capture file, or a redissection: a fresh engine. */
+/* A new capture file, or a redissection: a fresh engine (after a session
+ * reset, the engine carried across). */
 void dnsmon_engine_open(const dnsmon_settings *s);
-/* The file is closed. */
+/* The file is closed (in tshark before the end of its pass: a session reset). */
 void dnsmon_engine_close(void);
 /* Wireshark's postseq routine: the first pass is over. */
 void dnsmon_engine_pass_over(void);

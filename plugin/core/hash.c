@@ -161,6 +161,85 @@ dm_index_put(dm_index *ix, guint64 h, dm_index_match_fn match, const void *probe
     }
 }
 
+/* ---- dm_gindex --------------------------------------------------------- */
+
+void
+dm_gindex_init(dm_gindex *g, dm_index_hash_fn hash, const void *ctx)
+{
+    dm_index_init(&g->young, hash, ctx);
+    dm_index_init(&g->old, hash, ctx);
+}
+
+void
+dm_gindex_clear(dm_gindex *g)
+{
+    dm_index_clear(&g->young);
+    dm_index_clear(&g->old);
+}
+
+guint32
+dm_gindex_find(const dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe)
+{
+    guint32 id = dm_index_find(&g->young, h, match, probe);
+    return id ? id : dm_index_find(&g->old, h, match, probe);
+}
+
+void
+dm_gindex_put(dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe, guint32 id)
+{
+    dm_index_put(&g->young, h, match, probe, id);
+}
+
+/* id into ix unless ix holds its key already (that entry is newer). */
+static void
+put_absent(dm_index *ix, dm_index_same_fn same, guint32 id)
+{
+    if (!ix->slots || (ix->used + 1) * 2 > ix->mask + 1)
+        grow(ix);
+    for (guint32 i = (guint32)ix->hash(ix->ctx, id) & ix->mask;; i = (i + 1) & ix->mask) {
+        guint32 cur = ix->slots[i];
+        if (!cur) {
+            ix->slots[i] = id;
+            ix->used++;
+            return;
+        }
+        if (same(ix->ctx, cur, id))
+            return;
+    }
+}
+
+void
+dm_gindex_rotate(dm_gindex *g, dm_index_live_fn live, dm_index_same_fn same)
+{
+    dm_index *old = &g->old;
+    for (guint32 j = 0; old->slots && j <= old->mask; j++)
+        if (old->slots[j] && live(old->ctx, old->slots[j]))
+            put_absent(&g->young, same, old->slots[j]);
+    /* The old table, emptied, is the next young one: it keeps its room
+     * unless that is far more than a generation needs. */
+    guint32 want = (g->young.used + 1) * 2;
+    if (old->slots && old->mask + 1 > 8 * MAX(want, 64u))
+        dm_index_clear(old);
+    else if (old->slots)
+        memset(old->slots, 0, (gsize)(old->mask + 1) * sizeof(guint32));
+    old->used = 0;
+    dm_index tmp = g->old;
+    g->old = g->young;
+    g->young = tmp;
+}
+
+gsize
+dm_gindex_bytes(const dm_gindex *g)
+{
+    return dm_index_bytes(&g->young) + dm_index_bytes(&g->old);
+}
+
+guint32
+dm_gindex_count(const dm_gindex *g)
+{
+    return g->young.used + g->old.used;
+}
+
 /* ---- dm_intern --------------------------------------------------------- */
 
 typedef struct {

@@ -16,7 +16,8 @@ struct dm_lookups {
     GArray *next;               /* guint32 per transaction: next one of its lookup */
     GArray *open;               /* guint8 per transaction: counted in its lookup's open */
     GPtrArray *server_sets;     /* GHashTable* of interned server ids */
-    dm_index ix;                /* client + question -> newest lookup */
+    dm_gindex ix;               /* client + question -> newest lookup (generational) */
+    guint32 rotate_at;          /* the tracker's clock value of its next rotation */
     dm_heap timers;             /* when an undecided lookup may settle */
     GArray *settled;
     gboolean finished;
@@ -69,6 +70,30 @@ ix_match(const void *ctx, guint32 id, const void *probe)
     lkey k;
     key_of_txn(ls->tr, dm_tracker_txn(ls->tr, LOOKUP(ls, id)->first_txn), &k);
     return memcmp(&k, probe, sizeof k) == 0;
+}
+
+static gboolean
+ix_same(const void *ctx, guint32 a, guint32 b)
+{
+    const dm_lookups *ls = ctx;
+    lkey k;
+    key_of_txn(ls->tr, dm_tracker_txn(ls->tr, LOOKUP(ls, b)->first_txn), &k);
+    return ix_match(ctx, a, &k);
+}
+
+/* A lookup new transactions may still join: not ended by an answer, and
+ * open or active within the horizon (joining needs lookup_window, less). */
+static gboolean
+joinable(const dm_lookups *ls, const dm_lookup *l)
+{
+    return !l->definitive && (l->open || !dm_tracker_past_horizon(ls->tr, l->touched));
+}
+
+static gboolean
+ix_live(const void *ctx, guint32 id)
+{
+    const dm_lookups *ls = ctx;
+    return joinable(ls, LOOKUP(ls, id));
 }
 
 /* ---- settling ---------------------------------------------------------- */
@@ -145,6 +170,7 @@ join(dm_lookups *ls, guint32 id, guint32 txn, dm_time ts)
         l->first_txn = txn;
     l->last_txn = txn;
     l->txns++;
+    l->touched = dm_tracker_clock(ls->tr);
     if (ts > l->last_event || l->txns == 1)
         l->last_event = ts;
     const dm_txn *t = dm_tracker_txn(ls->tr, txn);
@@ -166,7 +192,7 @@ lookup_new(dm_lookups *ls, guint32 txn, dm_time ts)
     join(ls, id, txn, ts);
     lkey k;
     key_of_txn(ls->tr, dm_tracker_txn(ls->tr, txn), &k);
-    dm_index_put(&ls->ix, key_hash(&k), ix_match, &k, id);
+    dm_gindex_put(&ls->ix, key_hash(&k), ix_match, &k, id);
     return id;
 }
 
@@ -185,7 +211,9 @@ on_new(dm_lookups *ls, guint32 txn, dm_time ts)
     if (!id) {
         lkey k;
         key_of_txn(ls->tr, t, &k);
-        id = dm_index_find(&ls->ix, key_hash(&k), ix_match, &k);
+        id = dm_gindex_find(&ls->ix, key_hash(&k), ix_match, &k);
+        if (id && !joinable(ls, LOOKUP(ls, id)))
+            id = 0;
         if (id) {
             /* A transaction of the lookup still open has not ended: whatever
              * the gap, a new one joins. */
@@ -210,6 +238,7 @@ on_activity(dm_lookups *ls, guint32 txn, dm_time ts)
     if (!id)
         return;
     dm_lookup *l = LOOKUP(ls, id);
+    l->touched = dm_tracker_clock(ls->tr);
     if (ts > l->last_event)
         l->last_event = ts;
     l->last_frame = MAX(l->last_frame, dm_txn_last_frame(ls->tr, dm_tracker_txn(ls->tr, txn)));
@@ -291,6 +320,11 @@ on_time(dm_lookups *ls)
     dm_timer t;
     while (dm_heap_pop_due(&ls->timers, dm_tracker_end_time(ls->tr), &t))
         maybe_settle(ls, t.id);
+    guint32 clock = dm_tracker_clock(ls->tr);
+    if (clock >= ls->rotate_at) {
+        dm_gindex_rotate(&ls->ix, ix_live, ix_same);
+        ls->rotate_at = clock + MIN(dm_tracker_horizon(ls->tr), G_MAXUINT32 - clock);
+    }
 }
 
 /* At the end of the capture: the outcome of every undecided lookup, in
@@ -346,7 +380,8 @@ dm_lookups_new(dm_tracker *tr, double lookup_window)
     ls->next = g_array_new(FALSE, FALSE, sizeof(guint32));
     ls->open = g_array_new(FALSE, FALSE, sizeof(guint8));
     ls->server_sets = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_destroy);
-    dm_index_init(&ls->ix, ix_hash, ls);
+    dm_gindex_init(&ls->ix, ix_hash, ls);
+    ls->rotate_at = dm_tracker_horizon(tr);
     dm_heap_init(&ls->timers);
     ls->settled = g_array_new(FALSE, FALSE, sizeof(guint32));
     dm_tracker_observe(tr, observe, ls);
@@ -358,7 +393,7 @@ dm_lookups_free(dm_lookups *ls)
 {
     if (!ls)
         return;
-    dm_index_clear(&ls->ix);
+    dm_gindex_clear(&ls->ix);
     g_array_free(ls->lookups, TRUE);
     g_array_free(ls->of_txn, TRUE);
     g_array_free(ls->next, TRUE);
@@ -441,6 +476,6 @@ dm_lookups_bytes(const dm_lookups *ls)
 {
     return sizeof *ls + ls->lookups->len * sizeof(dm_lookup) +
            ls->of_txn->len * (2 * sizeof(guint32) + 1) +
-           dm_index_bytes(&ls->ix) + dm_heap_bytes(&ls->timers) +
+           dm_gindex_bytes(&ls->ix) + dm_heap_bytes(&ls->timers) +
            ls->settled->len * sizeof(guint32);
 }

@@ -158,10 +158,38 @@ ix_match_cb(const void *ctx, guint32 id, const void *pr)
     return probe_equal(c->kind, &p, pr);
 }
 
+static gboolean
+ix_same_cb(const void *ctx, guint32 a, guint32 b)
+{
+    const ix_ctx *c = ctx;
+    probe pa, pb;
+    probe_of_record(c->tr, c->kind, a, &pa);
+    probe_of_record(c->tr, c->kind, b, &pb);
+    return probe_equal(c->kind, &pa, &pb);
+}
+
+/* Still within the horizon: its latest event (a connection's latest
+ * packet) is at most the horizon old. */
+static gboolean
+ix_live(const dm_tracker *tr, ix_kind kind, guint32 id)
+{
+    guint32 touched = kind == IX_CONN ? CONN(tr, id)->touched : TXN(tr, id)->touched;
+    return !dm_tracker_past_horizon(tr, touched);
+}
+
+static gboolean
+ix_live_cb(const void *ctx, guint32 id)
+{
+    const ix_ctx *c = ctx;
+    return ix_live(c->tr, c->kind, id);
+}
+
+/* The newest record with p's key, unless it is past the horizon. */
 guint32
 tk_ix_find(const dm_tracker *tr, ix_kind kind, const probe *p)
 {
-    return dm_index_find(&tr->ix[kind], probe_hash(kind, p), ix_match_cb, p);
+    guint32 id = dm_gindex_find(&tr->ix[kind], probe_hash(kind, p), ix_match_cb, p);
+    return id && ix_live(tr, kind, id) ? id : 0;
 }
 
 void
@@ -169,7 +197,7 @@ tk_ix_put(dm_tracker *tr, ix_kind kind, guint32 id)
 {
     probe p;
     probe_of_record(tr, kind, id, &p);
-    dm_index_put(&tr->ix[kind], probe_hash(kind, &p), ix_match_cb, &p, id);
+    dm_gindex_put(&tr->ix[kind], probe_hash(kind, &p), ix_match_cb, &p, id);
 }
 
 /* ---- creation and teardown --------------------------------------------- */
@@ -185,6 +213,11 @@ dm_tracker_new(const dm_config *cfg)
     tr->lookup_window = dm_time_secs(cfg->lookup_window);
     tr->ws_retransmit_timer = cfg->wireshark_retransmit_timer > 0
                                   ? dm_time_secs(cfg->wireshark_retransmit_timer) : -1;
+    /* The horizon: well past anything the preferences let decide a
+     * transaction (docs/design.md, "Horizon"). */
+    double longest = MAX(MAX(cfg->timeout, cfg->retransmit_window), cfg->lookup_window);
+    tr->horizon = (guint32)MIN(MAX(60.0, 4 * longest), 1e8);
+    tr->rotate_at = tr->horizon;
     tr->txns = g_array_new(FALSE, FALSE, sizeof(dm_txn));
     tr->exts = g_array_new(FALSE, FALSE, sizeof(dm_txn_ext));
     tr->items = g_array_new(FALSE, FALSE, sizeof(dm_item));
@@ -197,7 +230,7 @@ dm_tracker_new(const dm_config *cfg)
     for (int k = 0; k < IX_COUNT; k++) {
         tr->ixc[k].tr = tr;
         tr->ixc[k].kind = (ix_kind)k;
-        dm_index_init(&tr->ix[k], ix_hash_cb, &tr->ixc[k]);
+        dm_gindex_init(&tr->ix[k], ix_hash_cb, &tr->ixc[k]);
     }
     dm_heap_init(&tr->timers);
     tr->settled = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -223,7 +256,7 @@ dm_tracker_free(dm_tracker *tr)
             g_array_free(c->txns, TRUE);
     }
     for (int k = 0; k < IX_COUNT; k++)
-        dm_index_clear(&tr->ix[k]);
+        dm_gindex_clear(&tr->ix[k]);
     g_array_free(tr->txns, TRUE);
     g_array_free(tr->exts, TRUE);
     g_array_free(tr->items, TRUE);
@@ -256,6 +289,8 @@ dm_tracker_observe(dm_tracker *tr, dm_observer fn, void *user)
 void
 tk_notify(dm_tracker *tr, dm_event ev, guint32 txn, dm_time ts)
 {
+    if (txn && (ev == DM_EV_NEW || ev == DM_EV_ACTIVITY))
+        TXN(tr, txn)->touched = tr->clock;
     for (guint i = 0; i < tr->observers->len; i++) {
         observer *o = &g_array_index(tr->observers, observer, i);
         o->fn(o->user, ev, txn, ts);
@@ -274,7 +309,7 @@ dm_tracker_bytes(const dm_tracker *tr)
     n += tr->learned->len * sizeof(guint32);
     n += dm_intern_bytes_used(tr->names) + dm_intern_bytes_used(tr->addrs);
     for (int k = 0; k < IX_COUNT; k++)
-        n += dm_index_bytes(&tr->ix[k]);
+        n += dm_gindex_bytes(&tr->ix[k]);
     return n;
 }
 
@@ -402,12 +437,52 @@ arm(dm_tracker *tr, dm_txn *t)
 }
 
 void
+tk_touch_conn(dm_tracker *tr, guint32 cid)
+{
+    CONN(tr, cid)->touched = tr->clock;
+}
+
+guint32
+dm_tracker_clock(const dm_tracker *tr)
+{
+    return tr->clock;
+}
+
+guint32
+dm_tracker_horizon(const dm_tracker *tr)
+{
+    return tr->horizon;
+}
+
+gboolean
+dm_tracker_past_horizon(const dm_tracker *tr, guint32 touched)
+{
+    return tr->clock > touched && tr->clock - touched > tr->horizon;
+}
+
+/* The clock moved: every horizon, the indexes drop what is past it. */
+static void
+tick(dm_tracker *tr)
+{
+    dm_time since = dm_time_diff(tr->end, tr->origin);
+    tr->clock = (guint32)MIN(MAX(since / DM_NS_PER_SEC, 0), (dm_time)G_MAXUINT32 - 1);
+    if (tr->clock < tr->rotate_at)
+        return;
+    for (int k = 0; k < IX_COUNT; k++)
+        dm_gindex_rotate(&tr->ix[k], ix_live_cb, ix_same_cb);
+    tr->rotate_at = tr->clock + MIN(tr->horizon, G_MAXUINT32 - tr->clock);
+}
+
+void
 tk_advance_time(dm_tracker *tr, dm_time ts)
 {
     if (tr->have_end && ts <= tr->end)
         return;
+    if (!tr->have_end)
+        tr->origin = ts;
     tr->end = ts;
     tr->have_end = TRUE;
+    tick(tr);
     dm_timer top;
     while (dm_heap_pop_due(&tr->timers, tr->end, &top)) {
         if (top.kind == TIMER_CONN) {
@@ -580,6 +655,7 @@ tk_txn_new(dm_tracker *tr, const probe *p, guint32 name, dm_time ts, guint flags
     t.qclass = p->qclass;
     t.first_ts = t.last_ts = ts;
     t.flags = (guint16)flags;
+    t.touched = tr->clock;
     g_array_append_val(tr->txns, t);
     return tr->txns->len;
 }

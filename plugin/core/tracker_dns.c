@@ -56,6 +56,8 @@ dm_tracker_query(dm_tracker *tr, const dm_dns_msg *m)
                       ? tk_conn_find(tr, dm_wire(m->flow.transport), p.client, p.cport, p.server,
                                      p.sport)
                       : 0;
+    if (cid)
+        tk_touch_conn(tr, cid);
     guint32 id = 0;
     guint flags = 0;
     gboolean fresh = FALSE;

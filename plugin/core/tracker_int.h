@@ -52,6 +52,7 @@ typedef struct {
     GArray *txns;               /* guint32: DNS transactions it carried */
     dm_time first_syn, last_syn;
     dm_time last_seen;          /* its latest packet (encrypted: the handshake's time-out) */
+    guint32 touched;            /* the clock at its latest packet (dm_tracker_clock) */
     guint8 state;
     guint8 transport;           /* tcp, dot or doq (dm_transport) */
     /* Encrypted DNS read without keys (docs/design.md, "Encrypted DNS"). */
@@ -79,8 +80,12 @@ struct dm_tracker {
     dm_intern *names;
     GArray *folded;             /* guint32 per name id: its case-folded name id */
     dm_intern *addrs;
-    dm_index ix[IX_COUNT];
+    dm_gindex ix[IX_COUNT];     /* generational: what is past the horizon drops out */
     ix_ctx ixc[IX_COUNT];
+    dm_time origin;             /* the first packet time: the clock's zero */
+    guint32 clock;              /* dm_tracker_clock */
+    guint32 horizon;            /* s */
+    guint32 rotate_at;          /* the clock value at which the indexes rotate next */
     dm_heap timers;             /* time-outs of transactions and connections */
     GArray *settled;            /* guint32 txn ids, settle order */
     GArray *learned;            /* guint32: a count, then that many name ids (dm_txn_learned) */
@@ -102,6 +107,7 @@ dm_txn_ext *tk_ext(dm_tracker *tr, dm_txn *t);
 guint32 tk_ix_find(const dm_tracker *tr, ix_kind kind, const probe *p);
 void tk_ix_put(dm_tracker *tr, ix_kind kind, guint32 id);
 void tk_notify(dm_tracker *tr, dm_event ev, guint32 txn, dm_time ts);
+void tk_touch_conn(dm_tracker *tr, guint32 cid);
 guint32 tk_addr_id(dm_tracker *tr, const dm_addr *a);
 guint32 tk_addr_find(const dm_tracker *tr, const dm_addr *a);     /* 0: never seen */
 guint32 tk_name_id(dm_tracker *tr, const char *name);

@@ -175,6 +175,7 @@ tcp_syn(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
     }
     if (s->ts > c->last_syn || !c->syn_items)
         c->last_syn = s->ts;
+    c->touched = tr->clock;
     if (!c->syn_items)
         c->syn_items = g_array_new(FALSE, FALSE, sizeof(guint32));
     guint32 n = c->syn_items->len + 1;
@@ -310,6 +311,8 @@ dm_tracker_tcp(dm_tracker *tr, const dm_tcp_seg *s)
         return;
     }
     guint32 cid = find_seg_conn(tr, s, client, server);
+    if (cid)
+        tk_touch_conn(tr, cid);
     if (!s->from_client && s->syn && s->ack) {
         if (cid && CONN(tr, cid)->state == CONN_SYN_SENT) {
             CONN(tr, cid)->state = CONN_ESTABLISHED;

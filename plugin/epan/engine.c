@@ -10,6 +10,7 @@
 
 #include "dnsmon_engine.h"
 #include "dnsmon_extract.h"
+#include "dnsmon_frame.h"
 
 static dm_tracker *tracker;
 static dm_lookups *lookups;
@@ -19,6 +20,10 @@ static dnsmon_settings settings;
 static gboolean have_settings;
 static guint generation;
 static void (*pass_over_hook)(gboolean redissected);
+/* Sessions (below): closed by a session reset, waiting for the next open. */
+static gboolean parked;
+static guint32 session_frames;  /* the latest frame number of this session */
+static guint32 earlier_frames;  /* frames of the sessions before it */
 
 /* ---- where the frames come from ----------------------------------------- */
 
@@ -99,8 +104,8 @@ draw_all_now(void)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-void
-dnsmon_engine_close(void)
+static void
+close_engine(void)
 {
     /* DNSMON_MEMORY=1: what the engine held, for the benchmark (BENCHMARKS.md). */
     if (tracker && g_getenv("DNSMON_MEMORY") && dm_tracker_txn_count(tracker))
@@ -118,12 +123,54 @@ dnsmon_engine_close(void)
     lookups = NULL;
     dm_tracker_free(tracker);
     tracker = NULL;
+    parked = FALSE;
+}
+
+/* tshark ends its epan session and starts another in the middle of a pass:
+ * every N packets with -M (its session reset), and at each new file of a
+ * live capture (-b). Its cleanup and init routines run then as for a new
+ * file, but the frames go on: the engine is carried across, with what is
+ * still open, and the frame numbers it gives go on from the last one of the
+ * session before (Wireshark's restart at 1). In tshark the end of the pass
+ * (postseq, or the statistics drawn) comes before its last cleanup, so a
+ * cleanup before the end is a reset; in the window a cleanup is always a
+ * file closed or a redissection. */
+void
+dnsmon_engine_close(void)
+{
+    read_state st;
+    if (tracker && !dm_tracker_finished(tracker) && !in_window(&st)) {
+        parked = TRUE;
+        return;
+    }
+    close_engine();
+}
+
+static gboolean
+same_settings(const dnsmon_settings *a, const dnsmon_settings *b)
+{
+    return a->core.timeout == b->core.timeout &&
+           a->core.retransmit_window == b->core.retransmit_window &&
+           a->core.slow_threshold == b->core.slow_threshold &&
+           a->core.lookup_window == b->core.lookup_window &&
+           a->core.wireshark_retransmit_timer == b->core.wireshark_retransmit_timer &&
+           !a->ignore_multicast == !b->ignore_multicast;
 }
 
 void
 dnsmon_engine_open(const dnsmon_settings *s)
 {
-    dnsmon_engine_close();
+    if (parked && tracker && same_settings(s, &settings)) {
+        parked = FALSE;
+        earlier_frames = session_frames <= G_MAXUINT32 - earlier_frames
+                             ? earlier_frames + session_frames : G_MAXUINT32;
+        session_frames = 0;
+        dnsmon_frame_set_offset(earlier_frames);
+        return;
+    }
+    close_engine();
+    session_frames = earlier_frames = 0;
+    dnsmon_frame_set_offset(0);
     settings = *s;
     have_settings = TRUE;
     tracker = dm_tracker_new(&settings.core);
@@ -143,6 +190,7 @@ dnsmon_engine_frame(packet_info *pinfo)
         return;                 /* later passes only read */
     read_state st;
     gboolean window = in_window(&st);
+    session_frames = MAX(session_frames, pinfo->num);
     if (!window && draw_every_frame && dm_tracker_item_count(tracker))
         draw_all_now();
     dnsmon_feed_frame(tracker, pinfo, settings.ignore_multicast);
