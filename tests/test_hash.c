@@ -320,6 +320,32 @@ test_intern(void)
         g_assert_cmpstr(dm_intern_get(in, base + i + 1, NULL), ==, buf);
     }
     g_assert_cmpuint(dm_intern_bytes_used(in), >, 50000);
+
+    /* a sweep frees what is not kept; the values kept keep their ids */
+    guint32 count = dm_intern_count(in);
+    guint8 *keep = g_new0(guint8, count);
+    keep[a - 1] = keep[x - 1] = 1;
+    for (guint i = 0; i < 50000; i += 2)
+        keep[base + i] = 1;
+    dm_intern_sweep(in, keep);
+    g_free(keep);
+    g_assert_cmpuint(dm_intern_count(in), ==, count);
+    g_assert_cmpuint(dm_intern_live(in), ==, 2 + 25000);
+    g_assert_cmpstr(dm_intern_get(in, a, NULL), ==, "www.example.test");
+    g_assert_cmpmem(dm_intern_get(in, x, &len), len, addr, sizeof addr);
+    g_assert_null(dm_intern_get(in, b, NULL));
+    g_assert_cmpuint(dm_intern_find(in, "WWW.example.test", 16), ==, 0);
+    for (guint i = 0; i < 50000; i += 997) {
+        char buf[32];
+        int n = g_snprintf(buf, sizeof buf, "n%u.example.test", i);
+        g_assert_cmpuint(dm_intern_find(in, buf, (gsize)n), ==, i % 2 ? 0 : base + i + 1);
+    }
+    /* freed ids are given again, lowest first, before new ones */
+    guint32 again = dm_intern_bytes(in, "new.example.test", 16);
+    g_assert_cmpuint(again, ==, b);
+    g_assert_cmpuint(dm_intern_bytes(in, "new.example.test", 16), ==, b);
+    g_assert_cmpuint(dm_intern_bytes(in, "www.example.test", 16), ==, a);
+    g_assert_cmpuint(dm_intern_count(in), ==, count);
     dm_intern_free(in);
     dm_intern_free(NULL);
 }

@@ -73,6 +73,9 @@ guint32 dm_gindex_find(const dm_gindex *g, guint64 h, dm_index_match_fn match, c
 void dm_gindex_put(dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe,
                    guint32 id);
 void dm_gindex_rotate(dm_gindex *g, dm_index_live_fn live, dm_index_same_fn same);
+/* Drops every entry `keep` refuses, at once (records about to be forgotten:
+ * keep must not read them). */
+void dm_gindex_purge(dm_gindex *g, dm_index_live_fn keep);
 gsize dm_gindex_bytes(const dm_gindex *g);
 guint32 dm_gindex_count(const dm_gindex *g);
 
@@ -88,8 +91,15 @@ guint32 dm_intern_bytes(dm_intern *in, const void *data, gsize len);
 guint32 dm_intern_find(const dm_intern *in, const void *data, gsize len);
 /* The interned bytes of id (NUL-terminated after len), and their length. */
 const char *dm_intern_get(const dm_intern *in, guint32 id, gsize *len);
+/* The highest id given (ids 1 .. this; some may be free after a sweep). */
 guint32 dm_intern_count(const dm_intern *in);
+/* How many ids hold a value. */
+guint32 dm_intern_live(const dm_intern *in);
 gsize dm_intern_bytes_used(const dm_intern *in);
+/* Frees every id whose keep[id - 1] is 0: its value is gone, and the id is
+ * given to a later new value. The values kept move: pointers from
+ * dm_intern_get before a sweep are stale after it. */
+void dm_intern_sweep(dm_intern *in, const guint8 *keep);
 
 G_END_DECLS
 
