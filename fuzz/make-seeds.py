@@ -426,6 +426,10 @@ class Program:
     def flush(self):
         return self.op(FLUSH)
 
+    def forget(self):
+        """A single pass letting go of what is done (FLUSH with 0x10)."""
+        return self.op(FLUSH | 0x10)
+
     def report(self, with_tap=False):
         return self.op(REPORT | (0x10 if with_tap else 0))
 
@@ -754,6 +758,30 @@ def hand_programs():
     p.frame(secs=7).query(u, 61, www).frame(ms=5).response(u, 61, www).finish()
     p.report(with_tap=True)
     P["finish-reopen"] = p
+
+    # A single pass that forgets (docs/design.md, "Memory"): minutes of
+    # traffic past the horizon, forgotten in steps, with a lookup that goes
+    # on for minutes (a client retrying every 4 s), a TCP connection, ICMP
+    # errors, names seen once, a TC fallback; a report at the end.
+    p = Program()
+    for minute in range(4):
+        for i in range(30):
+            f = Flow(cport=[40000, 40001, 40002, 40003, 12345][i % 5], client=i % 3, server=i % 2)
+            name = [b"m%di%d" % (minute, i), b"example", b"com"] if i % 4 else www
+            p.frame(ms=400).query(f, i, name)
+            if i % 5 == 1:
+                p.frame(ms=2).icmp(LAST, reporter="server")
+            elif i % 5 != 4:
+                p.frame(ms=20).response(f, i, name, rcode=3 if i % 7 == 0 else 0,
+                                        an=0 if i % 7 == 0 else 1, tc=i % 11 == 3)
+        for k in range(15):             # the client that never gives up
+            p.frame(secs=4).query(Flow(cport=1024, client=1, server=3), k, "example.com")
+        ft = Flow(tcp=True, cport=33333, client=2)
+        p.frame().tcp(ft, True, syn=True).frame(ms=1).tcp(ft, False, syn=True, ack=True)
+        p.frame(ms=1).query(ft, 7, www).frame(ms=5).response(ft, 7, www)
+        p.frame(secs=50).forget().frame(secs=30).forget()
+    p.report(with_tap=True).frame(hours=2).forget().finish().report()
+    P["forget"] = p
 
     # Short preferences and the largest ones.
     p = Program(timeout=0, window=0, slow=0, lookup=0)

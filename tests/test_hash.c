@@ -166,6 +166,101 @@ test_index(void)
     index_case(TRUE, 300);          /* every hash equal: still right, only slower */
 }
 
+/* ---- dm_gindex ------------------------------------------------------------ */
+
+typedef struct {
+    records r;
+    guint32 live_from;          /* records below this id are dead */
+} grecords;
+
+static gboolean
+grec_live(const void *ctx, guint32 id)
+{
+    return id >= ((const grecords *)ctx)->live_from;
+}
+
+static gboolean
+grec_same(const void *ctx, guint32 a, guint32 b)
+{
+    const records *r = ctx;
+    return g_array_index(r->keys, guint32, a - 1) == g_array_index(r->keys, guint32, b - 1);
+}
+
+static guint32
+grec_add(grecords *g, dm_gindex *gx, guint32 key)
+{
+    g_array_append_val(g->r.keys, key);
+    guint32 id = g->r.keys->len;
+    dm_gindex_put(gx, rec_hash_key(&g->r, key), rec_match, &key, id);
+    return id;
+}
+
+static guint32
+grec_find(const grecords *g, const dm_gindex *gx, guint32 key)
+{
+    return dm_gindex_find(gx, rec_hash_key(&g->r, key), rec_match, &key);
+}
+
+static void
+gindex_case(gboolean collide)
+{
+    grecords g = { { g_array_new(FALSE, FALSE, sizeof(guint32)), collide }, 1 };
+    dm_gindex gx;
+    dm_gindex_init(&gx, rec_hash, &g);
+    g_assert_cmpuint(grec_find(&g, &gx, 5), ==, 0);
+    /* generation 1: keys 0..999 */
+    for (guint32 k = 0; k < 1000; k++)
+        grec_add(&g, &gx, k);
+    dm_gindex_rotate(&gx, grec_live, grec_same);
+    /* generation 2: keys 500..1499, newer than generation 1's 500..999 */
+    for (guint32 k = 500; k < 1500; k++)
+        grec_add(&g, &gx, k);
+    for (guint32 k = 0; k < 500; k++)
+        g_assert_cmpuint(grec_find(&g, &gx, k), ==, k + 1);
+    for (guint32 k = 500; k < 1500; k++)
+        g_assert_cmpuint(grec_find(&g, &gx, k), ==, 1000 + k - 500 + 1);
+    g_assert_cmpuint(dm_gindex_count(&gx), ==, 2000);
+    /* records 1..250 (keys 0..249) die; the rest of generation 1 lives on:
+     * keys 250..499 move to the young table, 500..999 are newer there */
+    g.live_from = 251;
+    dm_gindex_rotate(&gx, grec_live, grec_same);
+    for (guint32 k = 0; k < 250; k++)
+        g_assert_cmpuint(grec_find(&g, &gx, k), ==, 0);
+    for (guint32 k = 250; k < 500; k++)
+        g_assert_cmpuint(grec_find(&g, &gx, k), ==, k + 1);
+    for (guint32 k = 500; k < 1500; k++)
+        g_assert_cmpuint(grec_find(&g, &gx, k), ==, 1000 + k - 500 + 1);
+    g_assert_cmpuint(dm_gindex_count(&gx), ==, 1250);
+    /* everything dies: two rotations empty it, and the room shrinks */
+    g.live_from = G_MAXUINT32;
+    dm_gindex_rotate(&gx, grec_live, grec_same);
+    dm_gindex_rotate(&gx, grec_live, grec_same);
+    g_assert_cmpuint(dm_gindex_count(&gx), ==, 0);
+    g_assert_cmpuint(grec_find(&g, &gx, 700), ==, 0);
+    dm_gindex_rotate(&gx, grec_live, grec_same);
+    g_assert_cmpuint(dm_gindex_bytes(&gx), <=, 2 * 64 * sizeof(guint32) * 8);
+    /* a long run of generations keeps only what is live */
+    for (guint gen = 0; gen < 50; gen++) {
+        g.live_from = g.r.keys->len + 1;
+        for (guint32 k = 0; k < 2000; k++)
+            grec_add(&g, &gx, gen * 2000 + k);
+        dm_gindex_rotate(&gx, grec_live, grec_same);
+    }
+    g_assert_cmpuint(dm_gindex_count(&gx), <=, 2000);
+    g_assert_cmpuint(grec_find(&g, &gx, 49 * 2000 + 7), ==, g.r.keys->len - 2000 + 8);
+    g_assert_cmpuint(grec_find(&g, &gx, 47 * 2000 + 7), ==, 0);
+    dm_gindex_clear(&gx);
+    g_assert_cmpuint(dm_gindex_bytes(&gx), ==, 0);
+    g_array_free(g.r.keys, TRUE);
+}
+
+static void
+test_gindex(void)
+{
+    gindex_case(FALSE);
+    gindex_case(TRUE);
+}
+
 /* ---- dm_intern -------------------------------------------------------------- */
 
 static void
@@ -226,6 +321,32 @@ test_intern(void)
         g_assert_cmpstr(dm_intern_get(in, base + i + 1, NULL), ==, buf);
     }
     g_assert_cmpuint(dm_intern_bytes_used(in), >, 50000);
+
+    /* a sweep frees what is not kept; the values kept keep their ids */
+    guint32 count = dm_intern_count(in);
+    guint8 *keep = g_new0(guint8, count);
+    keep[a - 1] = keep[x - 1] = 1;
+    for (guint i = 0; i < 50000; i += 2)
+        keep[base + i] = 1;
+    dm_intern_sweep(in, keep);
+    g_free(keep);
+    g_assert_cmpuint(dm_intern_count(in), ==, count);
+    g_assert_cmpuint(dm_intern_live(in), ==, 2 + 25000);
+    g_assert_cmpstr(dm_intern_get(in, a, NULL), ==, "www.example.test");
+    g_assert_cmpmem(dm_intern_get(in, x, &len), len, addr, sizeof addr);
+    g_assert_null(dm_intern_get(in, b, NULL));
+    g_assert_cmpuint(dm_intern_find(in, "WWW.example.test", 16), ==, 0);
+    for (guint i = 0; i < 50000; i += 997) {
+        char buf[32];
+        int n = g_snprintf(buf, sizeof buf, "n%u.example.test", i);
+        g_assert_cmpuint(dm_intern_find(in, buf, (gsize)n), ==, i % 2 ? 0 : base + i + 1);
+    }
+    /* freed ids are given again, lowest first, before new ones */
+    guint32 again = dm_intern_bytes(in, "new.example.test", 16);
+    g_assert_cmpuint(again, ==, b);
+    g_assert_cmpuint(dm_intern_bytes(in, "new.example.test", 16), ==, b);
+    g_assert_cmpuint(dm_intern_bytes(in, "www.example.test", 16), ==, a);
+    g_assert_cmpuint(dm_intern_count(in), ==, count);
     dm_intern_free(in);
     dm_intern_free(NULL);
 }
@@ -237,6 +358,7 @@ main(int argc, char **argv)
     g_test_add_func("/hash/siphash-vectors", test_siphash_vectors);
     g_test_add_func("/hash/process-key", test_process_hash);
     g_test_add_func("/hash/index", test_index);
+    g_test_add_func("/hash/gindex", test_gindex);
     g_test_add_func("/hash/intern", test_intern);
     return g_test_run();
 }

@@ -33,6 +33,13 @@ guint32 dm_downgrade_of(const dm_downgrades *dg, guint32 txn);
  * ends. */
 dm_time dm_encrypted_end(const dm_tracker *tr, const dm_txn *t);
 
+/* Forgetting (docs/design.md, "Memory"): decides over the transactions held
+ * as if the pass ended now (for those about to be forgotten), and forgets
+ * that (the tracker is about to forget). */
+void dm_downgrades_decide_now(dm_downgrades *dg);
+gsize dm_downgrades_bytes(const dm_downgrades *dg);
+void dm_downgrades_forget(dm_downgrades *dg);
+
 G_END_DECLS
 
 #endif

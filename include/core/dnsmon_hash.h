@@ -49,6 +49,36 @@ guint32 dm_index_put(dm_index *ix, guint64 h, dm_index_match_fn match, const voi
                      guint32 id);
 gsize dm_index_bytes(const dm_index *ix);
 
+/* ---- dm_gindex --------------------------------------------------------- */
+
+/* An index whose entries expire: two generations of dm_index. Entries go
+ * into the young one and are looked for in the young one first (it holds
+ * the newer entry of a key). dm_gindex_rotate drops the old generation after
+ * moving into the young one every entry its owner still wants (live) whose
+ * key the young one does not hold, and the young one becomes the old one:
+ * an index holds what was put or live since the rotation before last, not
+ * everything ever put (docs/design.md, "Memory"). */
+typedef gboolean (*dm_index_live_fn)(const void *ctx, guint32 id);
+/* Whether records a and b have the same key. */
+typedef gboolean (*dm_index_same_fn)(const void *ctx, guint32 a, guint32 b);
+
+typedef struct {
+    dm_index young, old;
+} dm_gindex;
+
+void dm_gindex_init(dm_gindex *g, dm_index_hash_fn hash, const void *ctx);
+void dm_gindex_clear(dm_gindex *g);
+guint32 dm_gindex_find(const dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe);
+/* Into the young generation (replacing its entry of probe's key, if any). */
+void dm_gindex_put(dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe,
+                   guint32 id);
+void dm_gindex_rotate(dm_gindex *g, dm_index_live_fn live, dm_index_same_fn same);
+/* Drops every entry `keep` refuses, at once (records about to be forgotten:
+ * keep must not read them). */
+void dm_gindex_purge(dm_gindex *g, dm_index_live_fn keep);
+gsize dm_gindex_bytes(const dm_gindex *g);
+guint32 dm_gindex_count(const dm_gindex *g);
+
 /* ---- dm_intern --------------------------------------------------------- */
 
 typedef struct dm_intern dm_intern;
@@ -61,8 +91,15 @@ guint32 dm_intern_bytes(dm_intern *in, const void *data, gsize len);
 guint32 dm_intern_find(const dm_intern *in, const void *data, gsize len);
 /* The interned bytes of id (NUL-terminated after len), and their length. */
 const char *dm_intern_get(const dm_intern *in, guint32 id, gsize *len);
+/* The highest id given (ids 1 .. this; some may be free after a sweep). */
 guint32 dm_intern_count(const dm_intern *in);
+/* How many ids hold a value. */
+guint32 dm_intern_live(const dm_intern *in);
 gsize dm_intern_bytes_used(const dm_intern *in);
+/* Frees every id whose keep[id - 1] is 0: its value is gone, and the id is
+ * given to a later new value. The values kept move: pointers from
+ * dm_intern_get before a sweep are stale after it. */
+void dm_intern_sweep(dm_intern *in, const guint8 *keep);
 
 G_END_DECLS
 

@@ -45,6 +45,9 @@ int dm_ledger_lookup_counted(const dm_ledger *l, guint32 lookup);
 guint32 dm_ledger_pending(const dm_ledger *l);
 /* One of its frames reached the listener. */
 gboolean dm_ledger_seen(const dm_ledger *l, guint32 txn);
+/* When the engine forgets (docs/design.md, "Memory"), a ledger must be
+ * flushed before; it lets go of what the engine forgot at its next update
+ * or flush. */
 
 G_END_DECLS
 

@@ -33,6 +33,8 @@ typedef struct {
     guint8 settled;
     guint8 final;               /* its outcome, computed once the capture ended */
     guint8 troubled;            /* a failed or truncated transaction came before its answer */
+    guint8 sealed;              /* its outcome is fixed: its first transactions are forgotten */
+    guint32 touched;            /* the tracker's clock at its latest event */
 } dm_lookup;
 
 typedef struct dm_lookups dm_lookups;
@@ -59,6 +61,23 @@ gboolean dm_lookup_delay(const dm_lookups *ls, const dm_lookup *l, dm_time *dela
  * after settling). A lookup settles once it is definitive, or once all its
  * transactions settled and lookup_window passed without a new one. */
 guint32 dm_lookups_settled(const dm_lookups *ls, const guint32 **log);
+/* How many entries of the settle log were dropped before *log (its first
+ * entry's position): listeners keep a cursor into the whole log. */
+guint32 dm_lookups_settled_base(const dm_lookups *ls);
+
+/* ---- forgetting (docs/design.md, "Memory") ------------------------------ */
+
+/* The lowest lookup number still held. */
+guint32 dm_lookups_first(const dm_lookups *ls);
+/* Whether the lookup of transaction txn (if any) can no longer change:
+ * ended by an answer, or nothing of it open and its latest event past the
+ * horizon. */
+gboolean dm_lookups_txn_final(const dm_lookups *ls, guint32 txn);
+/* Forgets what concerns the transactions below `until` (about to be
+ * forgotten by the tracker, after this): a lookup losing its first ones is
+ * sealed (its outcome and delay fixed), a lookup all of whose transactions
+ * go goes too. The settle log is dropped: every listener took it. */
+void dm_lookups_forget(dm_lookups *ls, guint32 until);
 
 gsize dm_lookups_bytes(const dm_lookups *ls);
 

@@ -189,6 +189,7 @@ typedef struct {
     guint8 rcode;               /* of the deciding response */
     guint8 transport;           /* dm_transport */
     guint8 dns;                 /* DM_D_* */
+    guint32 touched;            /* the tracker's clock at its latest event (dm_tracker_clock) */
 } dm_txn;
 
 /* What only some transactions need. */
@@ -208,6 +209,7 @@ typedef struct {
     guint32 learned;            /* names the deciding response taught: see dm_txn_learned */
     dm_time closed;             /* an encrypted connection: when its fate was sealed */
     guint8 alert_level, alert_desc;     /* its TLS alert, when DM_D_TLS_FAILED by one */
+    guint32 txn;                /* whose it is */
     char *ede_text;
 } dm_txn_ext;
 
@@ -279,9 +281,15 @@ guint dm_tracker_frame_items(const dm_tracker *tr, guint32 frame, guint32 *first
 const dm_item *dm_tracker_item(const dm_tracker *tr, guint32 id);
 /* The frame of an item for a link, or 0 for a ghost or no item. */
 guint32 dm_tracker_item_frame(const dm_tracker *tr, guint32 id);
+/* Items are numbered 1 .. dm_tracker_item_count(); those below
+ * dm_tracker_first_item() are forgotten. */
 guint32 dm_tracker_item_count(const dm_tracker *tr);
+guint32 dm_tracker_first_item(const dm_tracker *tr);
 
+/* Transactions are numbered 1 .. dm_tracker_txn_count(); those below
+ * dm_tracker_first() are forgotten (dm_tracker_txn gives NULL). */
 guint32 dm_tracker_txn_count(const dm_tracker *tr);
+guint32 dm_tracker_first(const dm_tracker *tr);
 const dm_txn *dm_tracker_txn(const dm_tracker *tr, guint32 num);   /* 1-based */
 const dm_txn_ext *dm_tracker_ext(const dm_tracker *tr, const dm_txn *t);  /* NULL if none */
 const dm_icmp *dm_tracker_icmp_ref(const dm_tracker *tr, guint32 id);
@@ -300,6 +308,15 @@ dm_question dm_txn_question(const dm_tracker *tr, const dm_txn *t);
 
 /* Latest packet time seen: the end of capture once the first pass is over. */
 dm_time dm_tracker_end_time(const dm_tracker *tr);
+/* The capture's clock: whole seconds from its first packet to the latest
+ * packet time seen (time going backwards does not turn it back). */
+guint32 dm_tracker_clock(const dm_tracker *tr);
+/* The horizon (docs/design.md, "Horizon"), in the clock's seconds: a
+ * transaction is found by its keys (a response, a retransmission, an ICMP
+ * error) only until its latest event is this old; then it is final. */
+guint32 dm_tracker_horizon(const dm_tracker *tr);
+/* Whether a transaction touched at clock value `touched` is past the horizon. */
+gboolean dm_tracker_past_horizon(const dm_tracker *tr, guint32 touched);
 
 /* Outcome as of the tracker's end time (final once finished). */
 dm_outcome dm_txn_outcome(const dm_tracker *tr, const dm_txn *t);
@@ -322,6 +339,22 @@ guint32 dm_txn_last_frame(const dm_tracker *tr, const dm_txn *t);
  * appended again whenever something that may change its outcome happens to
  * it (listeners compare). Listeners keep a cursor. */
 guint32 dm_tracker_settled(const dm_tracker *tr, const guint32 **log);
+/* How many entries of the settle log were dropped before *log (its first
+ * entry's position): listeners keep a cursor into the whole log. */
+guint32 dm_tracker_settled_base(const dm_tracker *tr);
+
+/* ---- forgetting (docs/design.md, "Memory") ------------------------------
+ * In a single pass nothing revisits, the engine's owner forgets what is
+ * done, oldest first, so memory stays flat however long the capture. */
+
+/* Settled and past the horizon: nothing can change it any more. */
+gboolean dm_tracker_txn_done(const dm_tracker *tr, guint32 num);
+/* Forgets every transaction below `until` (each done, the layers above
+ * told first), with their items, ICMP errors, notes, side records and the
+ * names they learned; frames' items no transaction holds any more once
+ * they are past the horizon; connections past the horizon; index entries;
+ * the settle log (every listener took it). */
+void dm_tracker_forget(dm_tracker *tr, guint32 until);
 
 /* Memory the tracker holds, in bytes (for the benchmark). */
 gsize dm_tracker_bytes(const dm_tracker *tr);

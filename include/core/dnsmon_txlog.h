@@ -22,6 +22,11 @@ G_BEGIN_DECLS
 /* Writes a line for each transaction a listener saw (all when seen is NULL). */
 void dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
                     const dm_downgrades *dg, const dm_ledger *seen, FILE *out);
+/* The same for transactions from <= txn < until only (a single pass that
+ * forgets writes its lines as it goes: docs/design.md, "Memory"). */
+void dm_txlog_write_range(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+                          const dm_downgrades *dg, const dm_ledger *seen, FILE *out,
+                          guint32 from, guint32 until);
 /* Appends s as a JSON string literal (quotes included). */
 void dm_json_string(GString *out, const char *s);
 

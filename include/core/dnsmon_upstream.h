@@ -47,6 +47,15 @@ guint dm_upstream_failed_servers(const dm_upstream *up, guint32 txn, const guint
 
 gsize dm_upstream_bytes(const dm_upstream *up);
 
+/* ---- forgetting (docs/design.md, "Memory") ------------------------------ */
+
+/* Decides over the transactions held, as if the pass ended now: for those
+ * about to be forgotten (their lines are written next). Until the next
+ * event or dm_upstream_forget. */
+void dm_upstream_decide_now(dm_upstream *up);
+/* Forgets what was decided (the tracker is about to forget). */
+void dm_upstream_forget(dm_upstream *up);
+
 G_END_DECLS
 
 #endif

@@ -16,6 +16,10 @@
  *     drawn (dnsmon_engine_statistics_drawn);
  *   - in the window, the last frame of a redissection (no postseq either).
  *
+ * tshark's session resets (-M, a live capture's new ring file) run the
+ * cleanup and init routines mid-pass: the engine is carried across them,
+ * and numbers frames on (docs/design.md, "Sessions").
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef DNSMON_ENGINE_H
@@ -43,9 +47,10 @@ typedef struct {
     guint generation;           /* 1, 2, ...: one per engine opened */
 } dnsmon_view;
 
-/* A new capture file, or a redissection: a fresh engine. */
+/* A new capture file, or a redissection: a fresh engine (after a session
+ * reset, the engine carried across). */
 void dnsmon_engine_open(const dnsmon_settings *s);
-/* The file is closed. */
+/* The file is closed (in tshark before the end of its pass: a session reset). */
 void dnsmon_engine_close(void);
 /* Wireshark's postseq routine: the first pass is over. */
 void dnsmon_engine_pass_over(void);
@@ -56,10 +61,26 @@ void dnsmon_engine_on_pass_over(void (*fn)(gboolean redissected));
 /* The statistics are about to be drawn (taps.c, before any listener): in
  * tshark that is the end of its single pass. */
 void dnsmon_engine_statistics_drawn(void);
-/* Every frame, every pass: feeds the first pass, and sees a pass end. */
-void dnsmon_engine_frame(packet_info *pinfo);
+/* Every frame, every pass: feeds the first pass, and sees a pass end.
+ * drawn: what dnsmon says about it will be drawn (a tree, columns, expert
+ * info), so the engine keeps what that reaches back to. */
+void dnsmon_engine_frame(packet_info *pinfo, gboolean drawn);
 
 dnsmon_view dnsmon_engine_view(void);
+
+/* ---- a single pass nothing will revisit (docs/design.md, "Memory") ------ */
+
+/* A listener that reads the whole capture when it is drawn (the tree, the
+ * failures table, the report) is registered: nothing is forgotten. */
+void dnsmon_engine_need_past(void);
+/* A listener that writes as it goes (the log) is told before the engine
+ * forgets transactions below `until`: it counts and writes them then. */
+typedef void (*dnsmon_forget_fn)(void *user, const dnsmon_view *v, guint32 until);
+void dnsmon_engine_on_forget(dnsmon_forget_fn fn, void *user);
+void dnsmon_engine_off_forget(dnsmon_forget_fn fn, void *user);
+/* Whether the engine forgets what is done (tshark's single pass, nothing
+ * drawn, no listener needing the past). */
+gboolean dnsmon_engine_forgets(void);
 /* Whether the engine of that generation is still the current one (a
  * listener drawn after its file was closed must not read it). */
 gboolean dnsmon_engine_alive(guint generation);

@@ -12,6 +12,15 @@
 
 #include "dnsmon_tracker.h"
 
+/* A frame's number for the engine: tshark's session resets (-M) and new ring
+ * files restart Wireshark's numbering, the engine's goes on (the frames
+ * of the sessions before this one come first). */
+guint32 dnsmon_frame_num(const packet_info *pinfo);
+/* How many frames the earlier sessions had (the engine's owner sets it). */
+void dnsmon_frame_set_offset(guint32 frames);
+/* A frame number of the engine as Wireshark numbers it in this session, 0
+ * for a frame of an earlier one (no link can point there). */
+guint32 dnsmon_frame_session_num(guint32 num);
 gboolean dnsmon_pinfo_addr(const address *a, dm_addr *out);
 dm_time dnsmon_packet_time(const packet_info *pinfo);
 /* The bytes of a data source (NULL when empty). */

@@ -11,7 +11,8 @@ struct dm_downgrades {
     dm_tracker *tr;
     dm_time window;
     gboolean ready;
-    GArray *of;                 /* guint32 per transaction (index id - 1), when any */
+    guint32 base;               /* what was decided: transactions base+1 .. (forgotten below) */
+    GArray *of;                 /* guint32 per transaction (index id - base - 1), when any */
 };
 
 static gboolean
@@ -65,9 +66,10 @@ decide(dm_downgrades *dg)
 {
     const dm_tracker *tr = dg->tr;
     guint32 n = dm_tracker_txn_count(tr);
+    dg->base = dm_tracker_first(tr) - 1;
     GArray *failed = g_array_new(FALSE, FALSE, sizeof(entry));
     GArray *plain = g_array_new(FALSE, FALSE, sizeof(entry));
-    for (guint32 id = 1; id <= n; id++) {
+    for (guint32 id = dg->base + 1; id <= n; id++) {
         const dm_txn *t = dm_tracker_txn(tr, id);
         entry e = { t->client, t->first_ts, id };
         if (encrypted((dm_transport)t->transport)) {
@@ -81,8 +83,8 @@ decide(dm_downgrades *dg)
     if (failed->len && plain->len) {
         g_array_sort(failed, cmp_entry);
         g_array_sort(plain, cmp_entry);
-        g_array_set_size(dg->of, n);
-        memset(dg->of->data, 0, n * sizeof(guint32));
+        g_array_set_size(dg->of, n - dg->base);
+        memset(dg->of->data, 0, (n - dg->base) * sizeof(guint32));
         /* Each client's attempts in time order; a cursor that only moves
          * forward through its plain transactions: each looked at once. */
         guint j = 0;
@@ -96,7 +98,7 @@ decide(dm_downgrades *dg)
                 const entry *p = &g_array_index(plain, entry, k);
                 if (p->client != e->client || p->at > until)
                     break;
-                guint32 *of = &g_array_index(dg->of, guint32, p->id - 1);
+                guint32 *of = &g_array_index(dg->of, guint32, p->id - dg->base - 1);
                 if (!*of)
                     *of = e->id;
                 j = k + 1;
@@ -151,5 +153,26 @@ dm_downgrades_ready(const dm_downgrades *dg)
 guint32
 dm_downgrade_of(const dm_downgrades *dg, guint32 txn)
 {
-    return dg->ready && txn && txn <= dg->of->len ? g_array_index(dg->of, guint32, txn - 1) : 0;
+    return dg->ready && txn > dg->base && txn - dg->base <= dg->of->len
+               ? g_array_index(dg->of, guint32, txn - dg->base - 1) : 0;
+}
+
+gsize
+dm_downgrades_bytes(const dm_downgrades *dg)
+{
+    return sizeof *dg + dg->of->len * sizeof(guint32);
+}
+
+void
+dm_downgrades_decide_now(dm_downgrades *dg)
+{
+    g_array_set_size(dg->of, 0);
+    decide(dg);
+}
+
+void
+dm_downgrades_forget(dm_downgrades *dg)
+{
+    dg->ready = FALSE;
+    g_array_set_size(dg->of, 0);
 }

@@ -161,6 +161,115 @@ dm_index_put(dm_index *ix, guint64 h, dm_index_match_fn match, const void *probe
     }
 }
 
+/* ---- dm_gindex --------------------------------------------------------- */
+
+void
+dm_gindex_init(dm_gindex *g, dm_index_hash_fn hash, const void *ctx)
+{
+    dm_index_init(&g->young, hash, ctx);
+    dm_index_init(&g->old, hash, ctx);
+}
+
+void
+dm_gindex_clear(dm_gindex *g)
+{
+    dm_index_clear(&g->young);
+    dm_index_clear(&g->old);
+}
+
+guint32
+dm_gindex_find(const dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe)
+{
+    guint32 id = dm_index_find(&g->young, h, match, probe);
+    return id ? id : dm_index_find(&g->old, h, match, probe);
+}
+
+void
+dm_gindex_put(dm_gindex *g, guint64 h, dm_index_match_fn match, const void *probe, guint32 id)
+{
+    dm_index_put(&g->young, h, match, probe, id);
+}
+
+/* id into ix unless ix holds its key already (that entry is newer). */
+static void
+put_absent(dm_index *ix, dm_index_same_fn same, guint32 id)
+{
+    if (!ix->slots || (ix->used + 1) * 2 > ix->mask + 1)
+        grow(ix);
+    for (guint32 i = (guint32)ix->hash(ix->ctx, id) & ix->mask;; i = (i + 1) & ix->mask) {
+        guint32 cur = ix->slots[i];
+        if (!cur) {
+            ix->slots[i] = id;
+            ix->used++;
+            return;
+        }
+        if (same(ix->ctx, cur, id))
+            return;
+    }
+}
+
+void
+dm_gindex_rotate(dm_gindex *g, dm_index_live_fn live, dm_index_same_fn same)
+{
+    dm_index *old = &g->old;
+    for (guint32 j = 0; old->slots && j <= old->mask; j++)
+        if (old->slots[j] && live(old->ctx, old->slots[j]))
+            put_absent(&g->young, same, old->slots[j]);
+    /* The old table, emptied, is the next young one: it keeps its room
+     * unless that is far more than a generation needs. */
+    guint32 want = (g->young.used + 1) * 2;
+    if (old->slots && old->mask + 1 > 8 * MAX(want, 64u))
+        dm_index_clear(old);
+    else if (old->slots)
+        memset(old->slots, 0, (gsize)(old->mask + 1) * sizeof(guint32));
+    old->used = 0;
+    dm_index tmp = g->old;
+    g->old = g->young;
+    g->young = tmp;
+}
+
+static void
+purge(dm_index *ix, dm_index_live_fn keep)
+{
+    if (!ix->slots)
+        return;
+    guint32 cap = ix->mask + 1, n = 0;
+    guint32 *kept = g_new(guint32, MAX(ix->used, 1u));
+    for (guint32 j = 0; j < cap; j++)
+        if (ix->slots[j] && keep(ix->ctx, ix->slots[j]))
+            kept[n++] = ix->slots[j];
+    memset(ix->slots, 0, (gsize)cap * sizeof(guint32));
+    ix->used = 0;
+    /* Keys are distinct within one table: each goes in as it is. */
+    for (guint32 k = 0; k < n; k++) {
+        guint32 i = (guint32)ix->hash(ix->ctx, kept[k]) & ix->mask;
+        while (ix->slots[i])
+            i = (i + 1) & ix->mask;
+        ix->slots[i] = kept[k];
+        ix->used++;
+    }
+    g_free(kept);
+}
+
+void
+dm_gindex_purge(dm_gindex *g, dm_index_live_fn keep)
+{
+    purge(&g->young, keep);
+    purge(&g->old, keep);
+}
+
+gsize
+dm_gindex_bytes(const dm_gindex *g)
+{
+    return dm_index_bytes(&g->young) + dm_index_bytes(&g->old);
+}
+
+guint32
+dm_gindex_count(const dm_gindex *g)
+{
+    return g->young.used + g->old.used;
+}
+
 /* ---- dm_intern --------------------------------------------------------- */
 
 typedef struct {
@@ -170,7 +279,8 @@ typedef struct {
 
 struct dm_intern {
     GStringChunk *chunk;
-    GArray *items;              /* interned, index = id - 1 */
+    GArray *items;              /* interned, index = id - 1 (data NULL: a free id) */
+    GArray *free_ids;           /* guint32: ids to give again (dm_intern_sweep) */
     dm_index ix;
     gsize bytes;
 };
@@ -203,6 +313,7 @@ dm_intern_new(void)
     dm_intern *in = g_new0(dm_intern, 1);
     in->chunk = g_string_chunk_new(16384);
     in->items = g_array_new(FALSE, FALSE, sizeof(interned));
+    in->free_ids = g_array_new(FALSE, FALSE, sizeof(guint32));
     dm_index_init(&in->ix, intern_hash, in);
     return in;
 }
@@ -214,6 +325,7 @@ dm_intern_free(dm_intern *in)
         return;
     dm_index_clear(&in->ix);
     g_array_free(in->items, TRUE);
+    g_array_free(in->free_ids, TRUE);
     g_string_chunk_free(in->chunk);
     g_free(in);
 }
@@ -236,22 +348,65 @@ dm_intern_bytes(dm_intern *in, const void *data, gsize len)
     interned e;
     e.data = g_string_chunk_insert_len(in->chunk, data, (gssize)len);
     e.len = (guint32)len;
-    g_array_append_val(in->items, e);
+    if (in->free_ids->len) {
+        id = g_array_index(in->free_ids, guint32, in->free_ids->len - 1);
+        g_array_set_size(in->free_ids, in->free_ids->len - 1);
+        g_array_index(in->items, interned, id - 1) = e;
+    } else {
+        g_array_append_val(in->items, e);
+        id = in->items->len;
+    }
     in->bytes += len + 1 + sizeof e;
-    id = in->items->len;
     dm_index_put(&in->ix, h, intern_match, &p, id);
     return id;
+}
+
+guint32
+dm_intern_live(const dm_intern *in)
+{
+    return in->items->len - in->free_ids->len;
+}
+
+void
+dm_intern_sweep(dm_intern *in, const guint8 *keep)
+{
+    GStringChunk *chunk = g_string_chunk_new(16384);
+    in->bytes = 0;
+    g_array_set_size(in->free_ids, 0);
+    dm_index_clear(&in->ix);
+    /* Free ids handed out lowest first: the table stays dense. */
+    for (guint32 id = in->items->len; id >= 1; id--) {
+        interned *e = &g_array_index(in->items, interned, id - 1);
+        if (e->data && keep[id - 1]) {
+            e->data = g_string_chunk_insert_len(chunk, e->data, (gssize)e->len);
+            in->bytes += e->len + 1 + sizeof *e;
+        } else {
+            e->data = NULL;
+            e->len = 0;
+            g_array_append_val(in->free_ids, id);
+        }
+    }
+    g_string_chunk_free(in->chunk);
+    in->chunk = chunk;
+    for (guint32 id = 1; id <= in->items->len; id++) {
+        const interned *e = &g_array_index(in->items, interned, id - 1);
+        if (!e->data)
+            continue;
+        bytes_probe p = { e->data, e->len };
+        dm_index_put(&in->ix, dm_hash(e->data, e->len), intern_match, &p, id);
+    }
 }
 
 const char *
 dm_intern_get(const dm_intern *in, guint32 id, gsize *len)
 {
-    if (id == 0 || id > in->items->len) {
+    const interned *e = id && id <= in->items->len ? &g_array_index(in->items, interned, id - 1)
+                                                    : NULL;
+    if (!e || !e->data) {
         if (len)
             *len = 0;
         return NULL;
     }
-    const interned *e = &g_array_index(in->items, interned, id - 1);
     if (len)
         *len = e->len;
     return e->data;

@@ -12,8 +12,9 @@
 #define COUNTED 0x7f
 
 typedef struct {
-    GByteArray *state;
-    guint32 cursor;             /* into the settle log */
+    GByteArray *state;          /* index id - base - 1 */
+    guint32 base;               /* ids up to this one are forgotten */
+    guint32 cursor;             /* into the settle log (its position in the whole log) */
     guint32 seen, counted;      /* how many are SEEN; of those, counted */
 } book;
 
@@ -51,19 +52,30 @@ dm_ledger_reset(dm_ledger *l)
     g_byte_array_set_size(l->txns.state, 0);
     g_byte_array_set_size(l->lookups.state, 0);
     l->txns.cursor = l->lookups.cursor = 0;
+    l->txns.base = l->lookups.base = 0;
     l->txns.seen = l->txns.counted = l->lookups.seen = l->lookups.counted = 0;
     g_hash_table_remove_all(l->early_syns);
 }
 
+/* The state of id, NULL for a forgotten one. */
 static guint8 *
 slot(book *b, guint32 id)
 {
-    if (b->state->len < id) {
+    if (id <= b->base)
+        return NULL;
+    guint32 k = id - b->base;
+    if (b->state->len < k) {
         guint old = b->state->len;
-        g_byte_array_set_size(b->state, id);
-        memset(b->state->data + old, 0, id - old);
+        g_byte_array_set_size(b->state, k);
+        memset(b->state->data + old, 0, k - old);
     }
-    return &b->state->data[id - 1];
+    return &b->state->data[k - 1];
+}
+
+static guint8
+state_of(const book *b, guint32 id)
+{
+    return id > b->base && id - b->base <= b->state->len ? b->state->data[id - b->base - 1] : 0;
 }
 
 /* Marks id seen; TRUE if it was not. */
@@ -71,7 +83,7 @@ static gboolean
 mark_seen(book *b, guint32 id)
 {
     guint8 *s = slot(b, id);
-    if (*s & SEEN)
+    if (!s || (*s & SEEN))
         return FALSE;
     *s |= SEEN;
     b->seen++;
@@ -81,9 +93,7 @@ mark_seen(book *b, guint32 id)
 static int
 counted(const book *b, guint32 id)
 {
-    if (!id || id > b->state->len)
-        return DM_NOT_COUNTED;
-    guint8 v = b->state->data[id - 1] & COUNTED;
+    guint8 v = state_of(b, id) & COUNTED;
     return v ? v - 1 : DM_NOT_COUNTED;
 }
 
@@ -102,7 +112,7 @@ dm_ledger_lookup_counted(const dm_ledger *l, guint32 lookup)
 gboolean
 dm_ledger_seen(const dm_ledger *l, guint32 txn)
 {
-    return txn && txn <= l->txns.state->len && (l->txns.state->data[txn - 1] & SEEN);
+    return (state_of(&l->txns, txn) & SEEN) != 0;
 }
 
 /* Count (or move) id under now, if it was seen. */
@@ -110,7 +120,7 @@ static void
 count(book *b, guint32 id, int now, void (*fn)(void *, guint32, int, int), void *user)
 {
     guint8 *s = slot(b, id);
-    if (!(*s & SEEN))
+    if (!s || !(*s & SEEN))
         return;
     int old = (*s & COUNTED) ? (*s & COUNTED) - 1 : DM_NOT_COUNTED;
     if (old == now)
@@ -126,6 +136,8 @@ static void
 txn_count(dm_ledger *l, const dm_tracker *tr, guint32 id, const dm_ledger_fns *fns, void *user)
 {
     const dm_txn *t = dm_tracker_txn(tr, id);
+    if (!t)
+        return;
     if ((t->flags & DM_T_CONNECTION) && g_hash_table_size(l->early_syns) &&
         (g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(t->first_item)) ||
          g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(t->last_item))))
@@ -141,10 +153,48 @@ lookup_count(dm_ledger *l, const dm_lookups *ls, guint32 id, const dm_ledger_fns
           user);
 }
 
+static void
+book_forget(book *b, guint32 until)
+{
+    if (until <= b->base + 1)
+        return;
+    guint32 n = MIN(until - 1 - b->base, b->state->len);
+    for (guint32 i = 0; i < n; i++) {
+        /* what goes was seen and counted (it settled): out of both sums */
+        guint8 v = b->state->data[i];
+        b->seen -= (v & SEEN) != 0;
+        b->counted -= (v & SEEN) && (v & COUNTED);
+    }
+    g_byte_array_remove_range(b->state, 0, n);
+    b->base = until - 1;
+}
+
+static gboolean
+item_gone(gpointer key, gpointer value, gpointer first)
+{
+    (void)value;
+    return GPOINTER_TO_UINT(key) < GPOINTER_TO_UINT(first);
+}
+
+/* The engine forgot its oldest transactions, lookups and items (after this
+ * ledger took them: docs/design.md, "Memory"): so does the ledger. */
+static void
+follow_engine(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls)
+{
+    if (dm_tracker_first(tr) <= l->txns.base + 1 && dm_lookups_first(ls) <= l->lookups.base + 1)
+        return;
+    book_forget(&l->txns, dm_tracker_first(tr));
+    book_forget(&l->lookups, dm_lookups_first(ls));
+    if (g_hash_table_size(l->early_syns))
+        g_hash_table_foreach_remove(l->early_syns, item_gone,
+                                    GUINT_TO_POINTER(dm_tracker_first_item(tr)));
+}
+
 void
 dm_ledger_update(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls, guint32 item,
                  const dm_ledger_fns *fns, void *user)
 {
+    follow_engine(l, tr, ls);
     const dm_item *it = dm_tracker_item(tr, item);
     guint32 txn = it ? it->txn : 0;
     if (it && !txn && (it->flags & DM_F_SYN))
@@ -156,14 +206,19 @@ dm_ledger_update(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls, guint
         if (lk && mark_seen(&l->lookups, lk) && dm_lookups_get(ls, lk)->settled)
             lookup_count(l, ls, lk, fns, user);
     }
+    /* The settle logs: cursors are positions in the whole log, whose
+     * entries before base are dropped (every listener took them). */
     const guint32 *log;
-    guint32 n = dm_tracker_settled(tr, &log);
-    for (; l->txns.cursor < n; l->txns.cursor++)
-        txn_count(l, tr, log[l->txns.cursor], fns, user);
-    n = dm_lookups_settled(ls, &log);
-    for (; l->lookups.cursor < n; l->lookups.cursor++)
-        lookup_count(l, ls, log[l->lookups.cursor], fns, user);
+    guint32 base = dm_tracker_settled_base(tr), n = base + dm_tracker_settled(tr, &log);
+    for (l->txns.cursor = MAX(l->txns.cursor, base); l->txns.cursor < n; l->txns.cursor++)
+        txn_count(l, tr, log[l->txns.cursor - base], fns, user);
+    base = dm_lookups_settled_base(ls);
+    n = base + dm_lookups_settled(ls, &log);
+    for (l->lookups.cursor = MAX(l->lookups.cursor, base); l->lookups.cursor < n;
+         l->lookups.cursor++)
+        lookup_count(l, ls, log[l->lookups.cursor - base], fns, user);
 }
+
 
 void
 dm_ledger_flush(dm_ledger *l, const dm_tracker *tr, const dm_lookups *ls,

@@ -687,7 +687,7 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
     keyset_init(&rec_servers, CLIENTS_LISTED, KS_ADDR);
     keyset_init(&all_clients, 0, KS_ADDR);
     GArray *delays = g_array_new(FALSE, FALSE, sizeof(dm_time));
-    for (guint32 id = 1; id <= dm_lookups_count(ls); id++) {
+    for (guint32 id = dm_lookups_first(ls); id <= dm_lookups_count(ls); id++) {
         const dm_lookup *l = dm_lookups_get(ls, id);
         if (seen && dm_ledger_lookup_counted(seen, id) == DM_NOT_COUNTED)
             continue;
@@ -788,7 +788,7 @@ write_downgrades(GString *out, const dm_tracker *tr, const dm_downgrades *dg,
     GPtrArray *groups = g_ptr_array_new();
     GHashTable *by = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GHashTable *attempts = g_hash_table_new(g_direct_hash, g_direct_equal);
-    for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
+    for (guint32 id = dm_tracker_first(tr); id <= dm_tracker_txn_count(tr); id++) {
         guint32 of = dm_downgrade_of(dg, id);
         if (!of || (seen && !dm_ledger_seen(seen, id)))
             continue;
@@ -862,7 +862,7 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
     double rtt_sum = 0;
     guint rtt_n = 0;
 
-    for (guint32 i = 1; i <= n; i++) {
+    for (guint32 i = dm_tracker_first(tr); i <= n; i++) {
         const dm_txn *t = dm_tracker_txn(tr, i);
         if (seen && !dm_ledger_seen(seen, i))
             continue;
@@ -944,7 +944,7 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
         note_reporters(f, tr, t);
     }
     /* Evidence: every frame of the failed transactions, in one pass. */
-    for (guint32 id = 1; id <= dm_tracker_item_count(tr); id++) {
+    for (guint32 id = dm_tracker_first_item(tr); id <= dm_tracker_item_count(tr); id++) {
         const dm_item *it = dm_tracker_item(tr, id);
         guint32 frame = dm_tracker_item_frame(tr, id);
         if (it->txn && of[it->txn] && frame) {

@@ -15,15 +15,10 @@
 
 /* ---- access ------------------------------------------------------------ */
 
-#define TXN(tr, id) (&g_array_index((tr)->txns, dm_txn, (id) - 1))
-#define ITEM(tr, id) (&g_array_index((tr)->items, dm_item, (id) - 1))
-#define ICMP(tr, id) (&g_array_index((tr)->icmps, dm_icmp, (id) - 1))
-#define CONN(tr, id) (&g_array_index((tr)->conns, dm_conn, (id) - 1))
-
 guint32
 tk_txn_id(const dm_tracker *tr, const dm_txn *t)
 {
-    return (guint32)(t - (const dm_txn *)(void *)tr->txns->data) + 1;
+    return (guint32)(t - (const dm_txn *)(void *)tr->txns.a->data) + 1 + tr->txns.base;
 }
 
 dm_txn_ext *
@@ -32,16 +27,16 @@ tk_ext(dm_tracker *tr, dm_txn *t)
     if (!t->ext) {
         dm_txn_ext e;
         memset(&e, 0, sizeof e);
-        g_array_append_val(tr->exts, e);
-        t->ext = tr->exts->len;
+        e.txn = tk_txn_id(tr, t);
+        t->ext = dm_fifo_append(&tr->exts, &e);
     }
-    return &g_array_index(tr->exts, dm_txn_ext, t->ext - 1);
+    return DM_FIFO_AT(&tr->exts, dm_txn_ext, t->ext);
 }
 
 const dm_txn_ext *
 dm_tracker_ext(const dm_tracker *tr, const dm_txn *t)
 {
-    return t->ext ? &g_array_index(tr->exts, dm_txn_ext, t->ext - 1) : NULL;
+    return t->ext ? DM_FIFO_AT(&tr->exts, dm_txn_ext, t->ext) : NULL;
 }
 
 /* ---- indices ----------------------------------------------------------- */
@@ -132,6 +127,12 @@ probe_equal(ix_kind kind, const probe *a, const probe *b)
     }
 }
 
+void
+tk_ix_purge(dm_tracker *tr, ix_kind kind, dm_index_live_fn keep)
+{
+    dm_gindex_purge(&tr->ix[kind], keep);
+}
+
 static void
 probe_of_record(const dm_tracker *tr, ix_kind kind, guint32 id, probe *p)
 {
@@ -159,10 +160,48 @@ ix_match_cb(const void *ctx, guint32 id, const void *pr)
     return probe_equal(c->kind, &p, pr);
 }
 
+static gboolean
+ix_same_cb(const void *ctx, guint32 a, guint32 b)
+{
+    const ix_ctx *c = ctx;
+    probe pa, pb;
+    probe_of_record(c->tr, c->kind, a, &pa);
+    probe_of_record(c->tr, c->kind, b, &pb);
+    return probe_equal(c->kind, &pa, &pb);
+}
+
+/* Still within the horizon: its latest event (a connection's latest
+ * packet) is at most the horizon old. */
+gboolean
+tk_txn_live(const dm_tracker *tr, guint32 id)
+{
+    return dm_fifo_has(&tr->txns, id) && !dm_tracker_past_horizon(tr, TXN(tr, id)->touched);
+}
+
+/* A connection is past the horizon with its transaction. */
+static gboolean
+ix_live(const dm_tracker *tr, ix_kind kind, guint32 id)
+{
+    if (kind != IX_CONN)
+        return tk_txn_live(tr, id);
+    const dm_conn *c = CONN(tr, id);
+    return c->state != CONN_FREE && !dm_tracker_past_horizon(tr, c->touched) &&
+           (!c->txn || tk_txn_live(tr, c->txn));
+}
+
+static gboolean
+ix_live_cb(const void *ctx, guint32 id)
+{
+    const ix_ctx *c = ctx;
+    return ix_live(c->tr, c->kind, id);
+}
+
+/* The newest record with p's key, unless it is past the horizon. */
 guint32
 tk_ix_find(const dm_tracker *tr, ix_kind kind, const probe *p)
 {
-    return dm_index_find(&tr->ix[kind], probe_hash(kind, p), ix_match_cb, p);
+    guint32 id = dm_gindex_find(&tr->ix[kind], probe_hash(kind, p), ix_match_cb, p);
+    return id && ix_live(tr, kind, id) ? id : 0;
 }
 
 void
@@ -170,7 +209,7 @@ tk_ix_put(dm_tracker *tr, ix_kind kind, guint32 id)
 {
     probe p;
     probe_of_record(tr, kind, id, &p);
-    dm_index_put(&tr->ix[kind], probe_hash(kind, &p), ix_match_cb, &p, id);
+    dm_gindex_put(&tr->ix[kind], probe_hash(kind, &p), ix_match_cb, &p, id);
 }
 
 /* ---- creation and teardown --------------------------------------------- */
@@ -186,25 +225,31 @@ dm_tracker_new(const dm_config *cfg)
     tr->lookup_window = dm_time_secs(cfg->lookup_window);
     tr->ws_retransmit_timer = cfg->wireshark_retransmit_timer > 0
                                   ? dm_time_secs(cfg->wireshark_retransmit_timer) : -1;
-    tr->txns = g_array_new(FALSE, FALSE, sizeof(dm_txn));
-    tr->exts = g_array_new(FALSE, FALSE, sizeof(dm_txn_ext));
-    tr->items = g_array_new(FALSE, FALSE, sizeof(dm_item));
-    tr->icmps = g_array_new(FALSE, FALSE, sizeof(dm_icmp));
-    tr->notes = g_array_new(FALSE, FALSE, sizeof(dm_note));
+    /* The horizon: well past anything the preferences let decide a
+     * transaction (docs/design.md, "Horizon"). */
+    double longest = MAX(MAX(cfg->timeout, cfg->retransmit_window), cfg->lookup_window);
+    tr->horizon = (guint32)MIN(MAX(60.0, 4 * longest), 1e8);
+    tr->horizon_ns = dm_time_secs(tr->horizon);
+    tr->rotate_at = tr->horizon;
+    dm_fifo_init(&tr->txns, sizeof(dm_txn));
+    dm_fifo_init(&tr->exts, sizeof(dm_txn_ext));
+    dm_fifo_init(&tr->items, sizeof(dm_item));
+    dm_fifo_init(&tr->icmps, sizeof(dm_icmp));
+    dm_fifo_init(&tr->notes, sizeof(dm_note));
     tr->conns = g_array_new(FALSE, FALSE, sizeof(dm_conn));
+    tr->free_conns = g_array_new(FALSE, FALSE, sizeof(guint32));
     tr->names = dm_intern_new();
     tr->folded = g_array_new(FALSE, FALSE, sizeof(guint32));
     tr->addrs = dm_intern_new();
     for (int k = 0; k < IX_COUNT; k++) {
         tr->ixc[k].tr = tr;
         tr->ixc[k].kind = (ix_kind)k;
-        dm_index_init(&tr->ix[k], ix_hash_cb, &tr->ixc[k]);
+        dm_gindex_init(&tr->ix[k], ix_hash_cb, &tr->ixc[k]);
     }
     dm_heap_init(&tr->timers);
-    tr->settled = g_array_new(FALSE, FALSE, sizeof(guint32));
-    tr->learned = g_array_new(FALSE, FALSE, sizeof(guint32));
-    guint32 none = 0;
-    g_array_append_val(tr->learned, none);     /* offset 0: none */
+    dm_fifo_init(&tr->settled, sizeof(guint32));
+    dm_fifo_init(&tr->learned, sizeof(guint32));
+    tk_forget_init(tr);
     tr->observers = g_array_new(FALSE, FALSE, sizeof(observer));
     return tr;
 }
@@ -214,8 +259,8 @@ dm_tracker_free(dm_tracker *tr)
 {
     if (!tr)
         return;
-    for (guint i = 0; i < tr->exts->len; i++)
-        g_free(g_array_index(tr->exts, dm_txn_ext, i).ede_text);
+    for (guint i = 0; i < tr->exts.a->len; i++)
+        g_free(g_array_index(tr->exts.a, dm_txn_ext, i).ede_text);
     for (guint i = 0; i < tr->conns->len; i++) {
         dm_conn *c = &g_array_index(tr->conns, dm_conn, i);
         if (c->syn_items)
@@ -224,19 +269,21 @@ dm_tracker_free(dm_tracker *tr)
             g_array_free(c->txns, TRUE);
     }
     for (int k = 0; k < IX_COUNT; k++)
-        dm_index_clear(&tr->ix[k]);
-    g_array_free(tr->txns, TRUE);
-    g_array_free(tr->exts, TRUE);
-    g_array_free(tr->items, TRUE);
-    g_array_free(tr->icmps, TRUE);
-    g_array_free(tr->notes, TRUE);
+        dm_gindex_clear(&tr->ix[k]);
+    dm_fifo_free(&tr->txns);
+    dm_fifo_free(&tr->exts);
+    dm_fifo_free(&tr->items);
+    dm_fifo_free(&tr->icmps);
+    dm_fifo_free(&tr->notes);
     g_array_free(tr->conns, TRUE);
+    g_array_free(tr->free_conns, TRUE);
     dm_intern_free(tr->names);
     g_array_free(tr->folded, TRUE);
     dm_intern_free(tr->addrs);
     dm_heap_clear(&tr->timers);
-    g_array_free(tr->settled, TRUE);
-    g_array_free(tr->learned, TRUE);
+    dm_fifo_free(&tr->settled);
+    dm_fifo_free(&tr->learned);
+    tk_forget_free(tr);
     g_array_free(tr->observers, TRUE);
     g_free(tr);
 }
@@ -257,6 +304,8 @@ dm_tracker_observe(dm_tracker *tr, dm_observer fn, void *user)
 void
 tk_notify(dm_tracker *tr, dm_event ev, guint32 txn, dm_time ts)
 {
+    if (txn && (ev == DM_EV_NEW || ev == DM_EV_ACTIVITY))
+        TXN(tr, txn)->touched = tr->clock;
     for (guint i = 0; i < tr->observers->len; i++) {
         observer *o = &g_array_index(tr->observers, observer, i);
         o->fn(o->user, ev, txn, ts);
@@ -267,15 +316,20 @@ gsize
 dm_tracker_bytes(const dm_tracker *tr)
 {
     gsize n = sizeof *tr;
-    n += tr->txns->len * sizeof(dm_txn) + tr->exts->len * sizeof(dm_txn_ext);
-    n += tr->items->len * sizeof(dm_item) + tr->icmps->len * sizeof(dm_icmp);
-    n += tr->notes->len * sizeof(dm_note) + tr->conns->len * sizeof(dm_conn);
+    n += dm_fifo_bytes(&tr->txns) + dm_fifo_bytes(&tr->exts);
+    n += dm_fifo_bytes(&tr->items) + dm_fifo_bytes(&tr->icmps);
+    n += dm_fifo_bytes(&tr->notes) + tr->conns->len * sizeof(dm_conn);
+    for (guint i = 0; i < tr->conns->len; i++) {
+        const dm_conn *c = &g_array_index(tr->conns, dm_conn, i);
+        n += (c->syn_items ? c->syn_items->len : 0) * sizeof(guint32);
+        n += (c->txns ? c->txns->len : 0) * sizeof(guint32);
+    }
     n += tr->folded->len * sizeof(guint32);
-    n += dm_heap_bytes(&tr->timers) + tr->settled->len * sizeof(guint32);
-    n += tr->learned->len * sizeof(guint32);
+    n += dm_heap_bytes(&tr->timers) + dm_fifo_bytes(&tr->settled);
+    n += dm_fifo_bytes(&tr->learned);
     n += dm_intern_bytes_used(tr->names) + dm_intern_bytes_used(tr->addrs);
     for (int k = 0; k < IX_COUNT; k++)
-        n += dm_index_bytes(&tr->ix[k]);
+        n += dm_gindex_bytes(&tr->ix[k]);
     return n;
 }
 
@@ -309,17 +363,20 @@ tk_name_id(dm_tracker *tr, const char *name)
         return 0;
     gsize len = strlen(name);
     guint32 id = dm_intern_bytes(tr->names, name, len);
-    if (id > tr->folded->len) {
-        /* New name: its case-folded form (RFC 4343), itself interned. */
+    guint32 zero = 0;
+    while (tr->folded->len < dm_intern_count(tr->names))
+        g_array_append_val(tr->folded, zero);
+    if (!g_array_index(tr->folded, guint32, id - 1)) {
+        /* New name (or an id given again after forgetting): its case-folded
+         * form (RFC 4343), itself interned, its own folded form. */
         char *low = g_ascii_strdown(name, (gssize)len);
         guint32 f = strcmp(low, name) == 0 ? id : dm_intern_bytes(tr->names, low, len);
         g_free(low);
-        /* interning low may have added an id too: fill both */
-        while (tr->folded->len < dm_intern_count(tr->names)) {
-            guint32 self = tr->folded->len + 1;
-            g_array_append_val(tr->folded, self);
-        }
+        while (tr->folded->len < dm_intern_count(tr->names))
+            g_array_append_val(tr->folded, zero);
         g_array_index(tr->folded, guint32, id - 1) = f;
+        if (!g_array_index(tr->folded, guint32, f - 1))
+            g_array_index(tr->folded, guint32, f - 1) = f;
     }
     return id;
 }
@@ -383,7 +440,7 @@ tk_settle(dm_tracker *tr, dm_txn *t)
 {
     guint32 id = tk_txn_id(tr, t);
     t->flags |= DM_T_SETTLED;
-    g_array_append_val(tr->settled, id);
+    dm_fifo_append(&tr->settled, &id);
     tk_notify(tr, DM_EV_SETTLED, id, tr->end);
 }
 
@@ -402,6 +459,44 @@ arm(dm_tracker *tr, dm_txn *t)
         dm_heap_push(&tr->timers, dm_time_add(t->last_ts, tr->timeout), tk_txn_id(tr, t), TIMER_TXN);
 }
 
+void
+tk_touch_conn(dm_tracker *tr, guint32 cid)
+{
+    CONN(tr, cid)->touched = tr->clock;
+}
+
+guint32
+dm_tracker_clock(const dm_tracker *tr)
+{
+    return tr->clock;
+}
+
+guint32
+dm_tracker_horizon(const dm_tracker *tr)
+{
+    return tr->horizon;
+}
+
+gboolean
+dm_tracker_past_horizon(const dm_tracker *tr, guint32 touched)
+{
+    return tr->clock > touched && tr->clock - touched > tr->horizon;
+}
+
+/* The clock moved: every horizon, the indexes drop what is past it. */
+void
+tk_tick(dm_tracker *tr)
+{
+    dm_time since = dm_time_diff(tr->end, tr->origin);
+    tr->clock = (guint32)MIN(MAX(since / DM_NS_PER_SEC, 0), (dm_time)G_MAXUINT32 - 1);
+    tk_mark_frame(tr);
+    if (tr->clock < tr->rotate_at)
+        return;
+    for (int k = 0; k < IX_COUNT; k++)
+        dm_gindex_rotate(&tr->ix[k], ix_live_cb, ix_same_cb);
+    tr->rotate_at = tr->clock + MIN(tr->horizon, G_MAXUINT32 - tr->clock);
+}
+
 dm_time
 dm_tracker_end_time(const dm_tracker *tr)
 {
@@ -411,8 +506,14 @@ dm_tracker_end_time(const dm_tracker *tr)
 guint32
 dm_tracker_settled(const dm_tracker *tr, const guint32 **log)
 {
-    *log = (const guint32 *)(const void *)tr->settled->data;
-    return tr->settled->len;
+    *log = (const guint32 *)(const void *)tr->settled.a->data;
+    return tr->settled.a->len;
+}
+
+guint32
+dm_tracker_settled_base(const dm_tracker *tr)
+{
+    return tr->settled.base;
 }
 
 /* ---- frames and items --------------------------------------------------- */
@@ -427,8 +528,7 @@ tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flag
     it.txn = txn;
     it.flags = (guint16)flags;
     it.ref = ref;
-    g_array_append_val(tr->items, it);
-    return tr->items->len;
+    return dm_fifo_append(&tr->items, &it);
 }
 
 guint32
@@ -441,30 +541,30 @@ tk_note_add(dm_tracker *tr, const dm_flow *f, guint32 name, guint16 qtype, guint
     n.name = name;
     n.qtype = qtype;
     n.rcode = rcode;
-    g_array_append_val(tr->notes, n);
-    return tr->notes->len;
+    return dm_fifo_append(&tr->notes, &n);
 }
 
 const dm_note *
 dm_tracker_note(const dm_tracker *tr, guint32 id)
 {
-    return (id && id <= tr->notes->len) ? &g_array_index(tr->notes, dm_note, id - 1) : NULL;
+    return dm_fifo_has(&tr->notes, id) ? DM_FIFO_AT(&tr->notes, dm_note, id) : NULL;
 }
 
 guint
 dm_tracker_frame_items(const dm_tracker *tr, guint32 frame, guint32 *first)
 {
     /* Items are in feed order, so by frame number: binary search. */
-    guint lo = 0, hi = tr->items->len;
+    const GArray *a = tr->items.a;
+    guint lo = 0, hi = a->len;
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(tr->items, dm_item, mid).frame < frame)
+        if (g_array_index(a, dm_item, mid).frame < frame)
             lo = mid + 1;
         else
             hi = mid;
     }
-    while (lo < tr->items->len) {
-        const dm_item *it = &g_array_index(tr->items, dm_item, lo);
+    while (lo < a->len) {
+        const dm_item *it = &g_array_index(a, dm_item, lo);
         if (it->frame != frame)
             return 0;
         if (!(it->flags & DM_F_GHOST))
@@ -472,20 +572,20 @@ dm_tracker_frame_items(const dm_tracker *tr, guint32 frame, guint32 *first)
         lo++;
     }
     guint n = 0;
-    for (guint i = lo; i < tr->items->len; i++) {
-        const dm_item *it = &g_array_index(tr->items, dm_item, i);
+    for (guint i = lo; i < a->len; i++) {
+        const dm_item *it = &g_array_index(a, dm_item, i);
         if (it->frame != frame || (it->flags & DM_F_GHOST))
             break;
         n++;
     }
-    *first = lo + 1;
+    *first = lo + 1 + tr->items.base;
     return n;
 }
 
 const dm_item *
 dm_tracker_item(const dm_tracker *tr, guint32 id)
 {
-    return (id && id <= tr->items->len) ? ITEM(tr, id) : NULL;
+    return dm_fifo_has(&tr->items, id) ? ITEM(tr, id) : NULL;
 }
 
 guint32
@@ -498,25 +598,37 @@ dm_tracker_item_frame(const dm_tracker *tr, guint32 id)
 guint32
 dm_tracker_item_count(const dm_tracker *tr)
 {
-    return tr->items->len;
+    return dm_fifo_end(&tr->items);
+}
+
+guint32
+dm_tracker_first_item(const dm_tracker *tr)
+{
+    return tr->items.base + 1;
 }
 
 guint32
 dm_tracker_txn_count(const dm_tracker *tr)
 {
-    return tr->txns->len;
+    return dm_fifo_end(&tr->txns);
+}
+
+guint32
+dm_tracker_first(const dm_tracker *tr)
+{
+    return tr->txns.base + 1;
 }
 
 const dm_txn *
 dm_tracker_txn(const dm_tracker *tr, guint32 num)
 {
-    return (num && num <= tr->txns->len) ? TXN(tr, num) : NULL;
+    return dm_fifo_has(&tr->txns, num) ? TXN(tr, num) : NULL;
 }
 
 const dm_icmp *
 dm_tracker_icmp_ref(const dm_tracker *tr, guint32 id)
 {
-    return (id && id <= tr->icmps->len) ? ICMP(tr, id) : NULL;
+    return dm_fifo_has(&tr->icmps, id) ? ICMP(tr, id) : NULL;
 }
 
 /* ---- transactions ------------------------------------------------------ */
@@ -537,8 +649,8 @@ tk_txn_new(dm_tracker *tr, const probe *p, guint32 name, dm_time ts, guint flags
     t.qclass = p->qclass;
     t.first_ts = t.last_ts = ts;
     t.flags = (guint16)flags;
-    g_array_append_val(tr->txns, t);
-    return tr->txns->len;
+    t.touched = tr->clock;
+    return dm_fifo_append(&tr->txns, &t);
 }
 
 /* Indexed by its DNS key (not for connection attempts without a query). */
@@ -705,8 +817,13 @@ dm_txn_last_frame(const dm_tracker *tr, const dm_txn *t)
 guint
 dm_txn_learned(const dm_tracker *tr, const dm_txn *t, const guint32 **names)
 {
+    static const guint32 none;
     const dm_txn_ext *e = dm_tracker_ext(tr, t);
-    guint32 at = e ? e->learned : 0;
-    *names = &g_array_index(tr->learned, guint32, at) + 1;
-    return g_array_index(tr->learned, guint32, at);
+    if (!e || !e->learned || !dm_fifo_has(&tr->learned, e->learned)) {
+        *names = &none;
+        return 0;
+    }
+    /* A block: its transaction, the count, the names. */
+    *names = DM_FIFO_AT(&tr->learned, guint32, e->learned + 2);
+    return *DM_FIFO_AT(&tr->learned, guint32, e->learned + 1);
 }

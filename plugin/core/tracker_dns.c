@@ -55,17 +55,20 @@ tk_dns_query(dm_tracker *tr, const dm_dns_msg *m)
                       ? tk_conn_find(tr, dm_wire(m->flow.transport), p.client, p.cport, p.server,
                                      p.sport)
                       : 0;
+    if (cid)
+        tk_touch_conn(tr, cid);
     guint32 id = 0;
     guint flags = 0;
     gboolean fresh = FALSE;
     /* A retransmission: same key and question, no response yet, last
-     * attempt at most retransmit_window ago (the newest such only). */
+     * attempt at most retransmit_window ago (the newest such only), first
+     * at most the horizon ago. */
     guint32 r = name ? tk_ix_find(tr, IX_QUESTION, &p) : tk_ix_find(tr, IX_KEY, &p);
     if (r) {
         const dm_txn *t = TXN(tr, r);
         dm_time since = dm_time_diff(m->ts, t->last_ts);
         if (!(t->flags & (DM_T_ANSWERED | DM_T_CONNECTION)) && since <= tr->window &&
-            (name || !t->name)) {
+            dm_time_diff(m->ts, t->first_ts) <= tr->horizon_ns && (name || !t->name)) {
             id = r;
             flags |= DM_F_RETRANSMISSION;
         }
@@ -134,9 +137,9 @@ learn(dm_tracker *tr, dm_txn *t, const dm_dns_msg *m)
     if (!count)
         return;
     guint32 id = tk_txn_id(tr, t);
-    guint32 at = tr->learned->len;
-    g_array_append_val(tr->learned, count);
-    g_array_append_vals(tr->learned, names, count);
+    guint32 at = dm_fifo_append(&tr->learned, &id);
+    dm_fifo_append(&tr->learned, &count);
+    g_array_append_vals(tr->learned.a, names, count);
     t = TXN(tr, id);
     tk_ext(tr, t)->learned = at;
     t->dns |= DM_D_LEARNED;

@@ -18,14 +18,19 @@ advance_time(dm_tracker *tr, dm_time ts)
 {
     if (tr->have_end && ts <= tr->end)
         return;
+    if (!tr->have_end)
+        tr->origin = ts;
     tr->end = ts;
     tr->have_end = TRUE;
+    tk_tick(tr);
     dm_timer top;
     while (dm_heap_pop_due(&tr->timers, tr->end, &top)) {
         if (top.kind == TIMER_CONN) {
             tk_conn_expire(tr, top.id);
             continue;
         }
+        if (!dm_fifo_has(&tr->txns, top.id))
+            continue;           /* forgotten */
         dm_txn *t = TXN(tr, top.id);
         /* A later attempt armed a later time-out: this one is stale. */
         if (top.at != dm_time_add(t->last_ts, tr->timeout) || (t->flags & DM_T_ANSWERED))
@@ -49,12 +54,13 @@ dm_tracker_begin_frame(dm_tracker *tr, guint32 frame, dm_time ts)
      * dropped to the next frame: what was said about the dropped one
      * must never be shown or linked. */
     if (tr->have_frame && frame == tr->frame) {
-        for (guint i = tr->frame_first_item; i < tr->items->len; i++)
-            g_array_index(tr->items, dm_item, i).flags |= DM_F_GHOST;
+        for (guint32 i = MAX(tr->frame_first_item, tr->items.base + 1);
+             i <= dm_fifo_end(&tr->items); i++)
+            ITEM(tr, i)->flags |= DM_F_GHOST;
     }
     tr->frame = frame;
     tr->have_frame = TRUE;
-    tr->frame_first_item = tr->items->len;
+    tr->frame_first_item = dm_fifo_end(&tr->items) + 1;
     tr->finished = FALSE;
     advance_time(tr, ts);
 }
@@ -98,7 +104,7 @@ dm_tracker_finish(dm_tracker *tr)
         return;
     /* Connection attempts still waiting become transactions (incomplete). */
     tk_conn_flush(tr);
-    for (guint32 id = 1; id <= tr->txns->len; id++) {
+    for (guint32 id = dm_tracker_first(tr); id <= dm_fifo_end(&tr->txns); id++) {
         dm_txn *t = TXN(tr, id);
         if (t->flags & DM_T_SETTLED)
             continue;

@@ -169,8 +169,7 @@ record(dm_tracker *tr, const dm_icmp_msg *m, const quote *q, const match *r)
     ic.txn = r->txn;
     guint flags = (q->quotes_response ? DM_F_BOUNCED : 0) | (m->has_id ? 0 : DM_F_SHORT_QUOTE) |
                   (r->via_nat ? DM_F_VIA_NAT : 0) | (r->txn ? 0 : DM_F_UNMATCHED);
-    g_array_append_val(tr->icmps, ic);
-    guint32 icmp_id = tr->icmps->len;
+    guint32 icmp_id = dm_fifo_append(&tr->icmps, &ic);
     guint32 item = tk_item_add(tr, m->frame, DM_ROLE_ICMP, r->txn, flags, icmp_id);
     ICMP(tr, icmp_id)->item = item;
     if (!r->txn) {

@@ -1,11 +1,12 @@
 /* tracker_int.h — what the tracker's files share (not for other layers).
  *
- * The tracker is one object in four files, cut along its seams:
- *   tracker.c       state, indexes, interning, items, time and settling,
- *                   the end of the capture, outcomes
- *   tracker_dns.c   DNS queries and responses (UDP and TCP)
- *   tracker_tcp.c   TCP connections: SYNs, resets, connection attempts
- *   tracker_icmp.c  ICMP errors: orient the quote, match it, record it
+ * The tracker is one object in five files, cut along its seams:
+ *   tracker.c        state, indexes, interning, items, time and settling,
+ *                    the end of the capture, outcomes
+ *   tracker_dns.c    DNS queries and responses (UDP and TCP)
+ *   tracker_tcp.c    TCP connections: SYNs, resets, connection attempts
+ *   tracker_icmp.c   ICMP errors: orient the quote, match it, record it
+ *   tracker_forget.c forgetting what is done (a single pass nothing revisits)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,6 +15,7 @@
 
 #include <string.h>
 
+#include "dnsmon_fifo.h"
 #include "dnsmon_hash.h"
 #include "dnsmon_heap.h"
 #include "dnsmon_tracker.h"
@@ -42,7 +44,7 @@ typedef struct {
     ix_kind kind;
 } ix_ctx;
 
-typedef enum { CONN_SYN_SENT, CONN_ESTABLISHED, CONN_CLOSED } conn_state;
+typedef enum { CONN_SYN_SENT, CONN_ESTABLISHED, CONN_CLOSED, CONN_FREE } conn_state;
 
 typedef struct {
     guint32 client, server;
@@ -52,6 +54,7 @@ typedef struct {
     GArray *txns;               /* guint32: DNS transactions it carried */
     dm_time first_syn, last_syn;
     dm_time last_seen;          /* its latest packet (encrypted: the handshake's time-out) */
+    guint32 touched;            /* the clock at its latest packet (dm_tracker_clock) */
     guint8 state;
     guint8 transport;           /* tcp, dot or doq (dm_transport) */
     /* Encrypted DNS read without keys (docs/design.md, "Encrypted DNS"). */
@@ -70,31 +73,46 @@ typedef struct {
 struct dm_tracker {
     dm_config cfg;
     dm_time timeout, window, slow, lookup_window, ws_retransmit_timer;
-    GArray *txns;               /* dm_txn; id = index + 1 */
-    GArray *exts;               /* dm_txn_ext */
-    GArray *items;              /* dm_item */
-    GArray *icmps;              /* dm_icmp */
-    GArray *notes;              /* dm_note */
-    GArray *conns;              /* dm_conn */
+    /* Records by id; the oldest may be forgotten (tracker_forget.c). */
+    dm_fifo txns;               /* dm_txn; id = its number */
+    dm_fifo exts;               /* dm_txn_ext */
+    dm_fifo items;              /* dm_item */
+    dm_fifo icmps;              /* dm_icmp */
+    dm_fifo notes;              /* dm_note */
+    GArray *conns;              /* dm_conn, id = index + 1; a forgotten one's slot is reused */
+    GArray *free_conns;         /* guint32: ids of free slots */
     dm_intern *names;
     GArray *folded;             /* guint32 per name id: its case-folded name id */
     dm_intern *addrs;
-    dm_index ix[IX_COUNT];
+    dm_gindex ix[IX_COUNT];     /* generational: what is past the horizon drops out */
     ix_ctx ixc[IX_COUNT];
+    dm_time origin;             /* the first packet time: the clock's zero */
+    guint32 clock;              /* dm_tracker_clock */
+    guint32 horizon;            /* s */
+    dm_time horizon_ns;         /* the same, for the longest a transaction takes attempts */
+    guint32 rotate_at;          /* the clock value at which the indexes rotate next */
     dm_heap timers;             /* time-outs of transactions and connections */
-    GArray *settled;            /* guint32 txn ids, settle order */
-    GArray *learned;            /* guint32: a count, then that many name ids (dm_txn_learned) */
+    dm_fifo settled;            /* guint32 txn ids, settle order */
+    dm_fifo learned;            /* guint32: a txn, a count, then that many name ids */
+    GArray *frame_clock;        /* frame_mark: the first frame of each clock value */
+    guint32 purge_until;        /* what the index purges of dm_tracker_forget keep */
+    guint32 names_swept, addrs_swept;   /* interned values live after the last sweep */
     GArray *observers;
     guint32 other_port_dot;     /* DoT connections on another port than 853 (by ALPN) */
-    guint32 frame, frame_first_item;
+    guint32 frame, frame_first_item;    /* frame_first_item: the first item id of it */
     gboolean have_frame;
     dm_time end;
     gboolean have_end, finished;
 };
 
-#define TXN(tr, id) (&g_array_index((tr)->txns, dm_txn, (id) - 1))
-#define ITEM(tr, id) (&g_array_index((tr)->items, dm_item, (id) - 1))
-#define ICMP(tr, id) (&g_array_index((tr)->icmps, dm_icmp, (id) - 1))
+/* A frame and the clock value it came at (tracker_forget.c). */
+typedef struct {
+    guint32 clock, frame;
+} frame_mark;
+
+#define TXN(tr, id) DM_FIFO_AT(&(tr)->txns, dm_txn, id)
+#define ITEM(tr, id) DM_FIFO_AT(&(tr)->items, dm_item, id)
+#define ICMP(tr, id) DM_FIFO_AT(&(tr)->icmps, dm_icmp, id)
 #define CONN(tr, id) (&g_array_index((tr)->conns, dm_conn, (id) - 1))
 
 /* tracker.c */
@@ -103,6 +121,7 @@ dm_txn_ext *tk_ext(dm_tracker *tr, dm_txn *t);
 guint32 tk_ix_find(const dm_tracker *tr, ix_kind kind, const probe *p);
 void tk_ix_put(dm_tracker *tr, ix_kind kind, guint32 id);
 void tk_notify(dm_tracker *tr, dm_event ev, guint32 txn, dm_time ts);
+void tk_touch_conn(dm_tracker *tr, guint32 cid);
 guint32 tk_addr_id(dm_tracker *tr, const dm_addr *a);
 guint32 tk_addr_find(const dm_tracker *tr, const dm_addr *a);     /* 0: never seen */
 guint32 tk_name_id(dm_tracker *tr, const char *name);
@@ -125,6 +144,17 @@ void tk_dns_query(dm_tracker *tr, const dm_dns_msg *m);          /* tracker_dns.
 void tk_dns_response(dm_tracker *tr, const dm_dns_msg *m);       /* tracker_dns.c */
 void tk_tcp_segment(dm_tracker *tr, const dm_tcp_seg *s);        /* tracker_tcp.c */
 gboolean tk_icmp_error(dm_tracker *tr, const dm_icmp_msg *m);    /* tracker_icmp.c */
+
+/* Held and within the horizon: events may still reach it. */
+gboolean tk_txn_live(const dm_tracker *tr, guint32 id);
+
+/* tracker_forget.c */
+void tk_forget_init(dm_tracker *tr);
+void tk_forget_free(dm_tracker *tr);
+void tk_mark_frame(dm_tracker *tr);
+/* Drops, in every index, the records `keep` refuses. */
+void tk_ix_purge(dm_tracker *tr, ix_kind kind, dm_index_live_fn keep);
+void tk_tick(dm_tracker *tr);    /* tracker.c: the clock moved (time and frame) */
 
 /* tracker_tcp.c */
 guint32 tk_conn_find(const dm_tracker *tr, dm_transport wire, guint32 client, guint16 cport,

@@ -80,6 +80,8 @@ tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp)
     t->transport = c->transport;
     for (guint i = 0; c->syn_items && i < c->syn_items->len; i++) {
         guint32 it = g_array_index(c->syn_items, guint32, i);
+        if (!dm_fifo_has(&tr->items, it))
+            continue;           /* forgotten (a handshake longer than the horizon) */
         ITEM(tr, it)->txn = id;
         t = tk_attempt(tr, id, it, i == 0 ? c->first_syn : c->last_syn);
     }
@@ -153,6 +155,8 @@ void
 tk_conn_expire(dm_tracker *tr, guint32 cid)
 {
     dm_conn *c = CONN(tr, cid);
+    if (c->state == CONN_FREE)
+        return;                 /* forgotten: a time-out of its slot's former owner */
     if (c->state == CONN_ESTABLISHED && encrypted(c)) {
         if (!c->txn && !carried_dns(c) && dm_time_add(c->last_seen, tr->timeout) <= tr->end)
             seal(tr, cid, c->s_hello ? DM_D_TLS_FAILED : 0, c->last_seen, 0);
@@ -190,7 +194,8 @@ tcp_syn(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
     guint16 cport = s->flow.client_port, sport = s->flow.server_port;
     guint32 cid = find_seg_conn(tr, s, client, server);
     dm_conn *c = cid ? CONN(tr, cid) : NULL;
-    if (!c || c->state != CONN_SYN_SENT) {
+    /* SYNs of one attempt for at most the horizon: then a new attempt. */
+    if (!c || c->state != CONN_SYN_SENT || dm_time_diff(s->ts, c->first_syn) > tr->horizon_ns) {
         dm_conn nc;
         memset(&nc, 0, sizeof nc);
         nc.client = client;
@@ -200,13 +205,20 @@ tcp_syn(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
         nc.state = CONN_SYN_SENT;
         nc.transport = (guint8)s->flow.transport;
         nc.first_syn = s->ts;
-        g_array_append_val(tr->conns, nc);
-        cid = tr->conns->len;
+        if (tr->free_conns->len) {
+            cid = g_array_index(tr->free_conns, guint32, tr->free_conns->len - 1);
+            g_array_set_size(tr->free_conns, tr->free_conns->len - 1);
+            *CONN(tr, cid) = nc;
+        } else {
+            g_array_append_val(tr->conns, nc);
+            cid = tr->conns->len;
+        }
         tk_ix_put(tr, IX_CONN, cid);
         c = CONN(tr, cid);
     }
     if (s->ts > c->last_syn || !c->syn_items)
         c->last_syn = s->ts;
+    c->touched = tr->clock;
     if (!c->syn_items)
         c->syn_items = g_array_new(FALSE, FALSE, sizeof(guint32));
     guint32 n = c->syn_items->len + 1;
@@ -262,10 +274,11 @@ tcp_reset(dm_tracker *tr, const dm_tcp_seg *s, guint32 client, guint32 server)
         if (!(t->flags & DM_T_SETTLED))
             tk_settle(tr, t);
     } else if (c && c->txns) {
-        /* Reset mid-connection: whatever still waits on it is refused. */
+        /* Reset mid-connection: whatever still waits on it is refused
+         * (within the horizon: what is past it is final). */
         for (guint i = c->txns->len; i-- > 0;) {
             guint32 id = g_array_index(CONN(tr, cid)->txns, guint32, i);
-            if (TXN(tr, id)->flags & DM_T_ANSWERED)
+            if (!tk_txn_live(tr, id) || (TXN(tr, id)->flags & DM_T_ANSWERED))
                 continue;
             if (!item)
                 item = tk_item_add(tr, s->frame, DM_ROLE_RESET, id, 0, 0);
@@ -367,6 +380,8 @@ tk_tcp_segment(dm_tracker *tr, const dm_tcp_seg *s)
         CONN(tr, cid)->last_seen = s->ts;
         tr->other_port_dot++;
     }
+    if (cid)
+        tk_touch_conn(tr, cid);
     if (!s->from_client && s->syn && s->ack) {
         if (cid && CONN(tr, cid)->state == CONN_SYN_SENT) {
             CONN(tr, cid)->state = CONN_ESTABLISHED;
@@ -387,7 +402,7 @@ tk_conn_flush(dm_tracker *tr)
 {
     for (guint32 c = 1; c <= tr->conns->len; c++) {
         const dm_conn *cn = CONN(tr, c);
-        if (cn->txn || !cn->syn_items || carried_dns(cn))
+        if (cn->state == CONN_FREE || cn->txn || !cn->syn_items || carried_dns(cn))
             continue;
         if (cn->state == CONN_SYN_SENT)
             tk_conn_txn(tr, c, 0);

@@ -125,30 +125,33 @@ ktime(GString *o, const char *prefix, dm_time t)
     g_free(k);
 }
 
-/* Frames of each transaction by role: counting sort over the items. */
+/* Frames of each transaction of [from, until) by role: counting sort over
+ * the items held. */
 typedef struct {
-    guint32 *start;             /* per txn + 1: first index into ids */
+    guint32 from;               /* the first transaction */
+    guint32 *start;             /* per txn - from + 1: first index into ids */
     guint32 *ids;               /* item ids, grouped by txn, in frame order */
 } by_txn;
 
 static void
-group_items(const dm_tracker *tr, by_txn *g)
+group_items(const dm_tracker *tr, guint32 from, guint32 until, by_txn *g)
 {
-    guint32 n = dm_tracker_txn_count(tr), items = dm_tracker_item_count(tr);
+    guint32 n = until - from, items = dm_tracker_item_count(tr);
+    g->from = from;
     g->start = g_new0(guint32, n + 2);
-    for (guint32 id = 1; id <= items; id++) {
+    for (guint32 id = dm_tracker_first_item(tr); id <= items; id++) {
         const dm_item *it = dm_tracker_item(tr, id);
-        if (it->txn && dm_tracker_item_frame(tr, id))
-            g->start[it->txn + 1]++;
+        if (it->txn >= from && it->txn < until && dm_tracker_item_frame(tr, id))
+            g->start[it->txn - from + 1]++;
     }
     for (guint32 t = 1; t <= n + 1; t++)
         g->start[t] += g->start[t - 1];
     g->ids = g_new(guint32, g->start[n + 1] + 1);
     guint32 *fill = g_memdup2(g->start, (n + 2) * sizeof(guint32));
-    for (guint32 id = 1; id <= items; id++) {
+    for (guint32 id = dm_tracker_first_item(tr); id <= items; id++) {
         const dm_item *it = dm_tracker_item(tr, id);
-        if (it->txn && dm_tracker_item_frame(tr, id))
-            g->ids[fill[it->txn]++] = id;
+        if (it->txn >= from && it->txn < until && dm_tracker_item_frame(tr, id))
+            g->ids[fill[it->txn - from]++] = id;
     }
     g_free(fill);
 }
@@ -160,6 +163,7 @@ kframes(GString *o, const char *k, const dm_tracker *tr, const by_txn *g, guint3
     key(o, k);
     g_string_append_c(o, '[');
     gboolean first = TRUE;
+    txn -= g->from;
     for (guint32 i = g->start[txn]; i < g->start[txn + 1]; i++) {
         const dm_item *it = dm_tracker_item(tr, g->ids[i]);
         if (it->role != role || (it->flags & must) != must || (it->flags & must_not))
@@ -312,11 +316,24 @@ void
 dm_txlog_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
                     const dm_downgrades *dg, const dm_ledger *seen, FILE *out)
 {
+    dm_txlog_write_range(tr, ls, up, dg, seen, out, dm_tracker_first(tr),
+                         dm_tracker_txn_count(tr) + 1);
+}
+
+void
+dm_txlog_write_range(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *up,
+                     const dm_downgrades *dg, const dm_ledger *seen, FILE *out, guint32 from,
+                     guint32 until)
+{
+    from = MAX(from, dm_tracker_first(tr));
+    until = MIN(until, dm_tracker_txn_count(tr) + 1);
+    if (from >= until)
+        return;
     by_txn g;
-    group_items(tr, &g);
+    group_items(tr, from, until, &g);
     GString *line = g_string_sized_new(1024);
     gboolean final = dm_tracker_finished(tr);
-    for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
+    for (guint32 id = from; id < until; id++) {
         if (seen && !dm_ledger_seen(seen, id))
             continue;
         if (!final && !(dm_tracker_txn(tr, id)->flags & DM_T_SETTLED))

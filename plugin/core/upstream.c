@@ -53,6 +53,7 @@ struct dm_upstream {
     dm_tracker *tr;
     gboolean ready;
     dm_time timeout;
+    guint32 base;               /* what was decided: transactions base+1 .. (forgotten below) */
     GByteArray *addr_flags;     /* A_* per interned address id */
     /* The index (only while deciding). */
     GHashTable *buckets;        /* bkey -> bucket index + 1 */
@@ -183,7 +184,7 @@ find_resolvers(dm_upstream *up)
     g_byte_array_set_size(up->addr_flags, dm_tracker_addr_count(tr));
     if (up->addr_flags->len)    /* an empty GByteArray has no data */
         memset(up->addr_flags->data, 0, up->addr_flags->len);
-    for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
+    for (guint32 id = up->base + 1; id <= dm_tracker_txn_count(tr); id++) {
         const dm_txn *t = dm_tracker_txn(tr, id);
         if (t->client == t->server)
             continue;
@@ -227,10 +228,10 @@ static void
 build_index(dm_upstream *up)
 {
     const dm_tracker *tr = up->tr;
-    guint32 n = dm_tracker_txn_count(tr);
-    GArray *where = g_array_sized_new(FALSE, TRUE, sizeof(guint32), n);
-    g_array_set_size(where, n);
-    for (guint32 id = 1; id <= n; id++) {
+    guint32 n = dm_tracker_txn_count(tr), base = up->base;
+    GArray *where = g_array_sized_new(FALSE, TRUE, sizeof(guint32), n - base);
+    g_array_set_size(where, n - base);
+    for (guint32 id = base + 1; id <= n; id++) {
         bkey k;
         const dm_txn *t = dm_tracker_txn(tr, id);
         if (!upstream_key(up, t, &k))
@@ -244,7 +245,7 @@ build_index(dm_upstream *up)
             v = GUINT_TO_POINTER(up->bucket_list->len);
             g_hash_table_insert(up->buckets, g_memdup2(&k, sizeof k), v);
         }
-        g_array_index(where, guint32, id - 1) = GPOINTER_TO_UINT(v);
+        g_array_index(where, guint32, id - base - 1) = GPOINTER_TO_UINT(v);
         bucket *b = &g_array_index(up->bucket_list, bucket, GPOINTER_TO_UINT(v) - 1);
         b->count++;
         b->longest = MAX(b->longest, dm_time_diff(life_end(up, t), t->first_ts));
@@ -257,8 +258,8 @@ build_index(dm_upstream *up)
         b->count = 0;
     }
     g_array_set_size(up->order, at);
-    for (guint32 id = 1; id <= n; id++) {
-        guint32 bi = g_array_index(where, guint32, id - 1);
+    for (guint32 id = base + 1; id <= n; id++) {
+        guint32 bi = g_array_index(where, guint32, id - base - 1);
         if (!bi)
             continue;
         bucket *b = &g_array_index(up->bucket_list, bucket, bi - 1);
@@ -442,6 +443,8 @@ decide(dm_upstream *up)
 {
     const dm_tracker *tr = up->tr;
     guint32 n = dm_tracker_txn_count(tr);
+    up->base = dm_tracker_first(tr) - 1;
+    guint32 base = up->base, held = n - base;
     up->timeout = dm_time_secs(dm_tracker_config(tr)->timeout);
     find_resolvers(up);
     up->ready = TRUE;
@@ -451,15 +454,15 @@ decide(dm_upstream *up)
     if (!any)
         return;                 /* no resolver in sight: nothing to link */
     build_index(up);
-    g_array_set_size(up->cause, n + 1);
-    memset(up->cause->data, 0, n + 1);
+    g_array_set_size(up->cause, held + 1);
+    memset(up->cause->data, 0, held + 1);
     GArray *pairs = g_array_new(FALSE, FALSE, sizeof(guint32) * 2);
     GArray *servers = g_array_new(FALSE, FALSE, sizeof(guint32));
     guint32 zero = 0;
     g_array_append_val(up->up_start, zero);
     g_array_append_val(up->failed_start, zero);
     found f;
-    for (guint32 id = 1; id <= n; id++) {
+    for (guint32 id = base + 1; id <= n; id++) {
         link_downstream(up, id, &f);
         qsort(f.txns, f.n, sizeof(guint32), cmp_u32);
         g_array_append_vals(up->up_list, f.txns, f.n);
@@ -473,27 +476,28 @@ decide(dm_upstream *up)
         g_array_set_size(servers, 0);
         if (is_resolver(up, d->server) && d->name &&
             dm_outcome_is_failure(dm_txn_outcome(tr, d)))
-            g_array_index(up->cause, guint8, id) = (guint8)decide_cause(up, d, &f, servers);
+            g_array_index(up->cause, guint8, id - base) = (guint8)decide_cause(up, d, &f, servers);
         g_array_append_vals(up->failed_list, servers->data, servers->len);
         end = up->failed_list->len;
         g_array_append_val(up->failed_start, end);
     }
     /* The other way: each upstream transaction's downstream ones. */
+    /* Indexed by transaction - base, as up_start. */
     GArray *count = g_array_new(FALSE, TRUE, sizeof(guint32));
-    g_array_set_size(count, n + 2);
+    g_array_set_size(count, held + 2);
     for (guint i = 0; i < pairs->len; i++)
-        g_array_index(count, guint32, ((guint32 *)(void *)pairs->data)[2 * i] + 1)++;
-    for (guint32 id = 1; id <= n + 1; id++)
-        g_array_index(count, guint32, id) += g_array_index(count, guint32, id - 1);
+        g_array_index(count, guint32, ((guint32 *)(void *)pairs->data)[2 * i] - base + 1)++;
+    for (guint32 k = 1; k <= held + 1; k++)
+        g_array_index(count, guint32, k) += g_array_index(count, guint32, k - 1);
     /* count[u] is where u's downstream ones start: down_start as up_start,
      * down_start[u - 1] .. down_start[u]. */
-    g_array_set_size(up->down_start, n + 1);
-    memcpy(up->down_start->data, &g_array_index(count, guint32, 1), (n + 1) * sizeof(guint32));
+    g_array_set_size(up->down_start, held + 1);
+    memcpy(up->down_start->data, &g_array_index(count, guint32, 1), (held + 1) * sizeof(guint32));
     g_array_set_size(up->down_list, pairs->len);
     for (guint i = 0; i < pairs->len; i++) {
         guint32 u = ((guint32 *)(void *)pairs->data)[2 * i];
         guint32 d = ((guint32 *)(void *)pairs->data)[2 * i + 1];
-        g_array_index(up->down_list, guint32, g_array_index(count, guint32, u)++) = d;
+        g_array_index(up->down_list, guint32, g_array_index(count, guint32, u - base)++) = d;
     }
     g_array_free(count, TRUE);
     g_array_free(pairs, TRUE);
@@ -584,14 +588,17 @@ dm_upstream_is_resolver(const dm_upstream *up, guint32 addr)
     return up->ready && is_resolver(up, addr);
 }
 
+/* The ids of txn in list, from start (indexed by transaction - base). */
 static guint
-range(const GArray *start, const GArray *list, guint32 txn, const guint32 **out)
+range(const dm_upstream *up, const GArray *start, const GArray *list, guint32 txn,
+      const guint32 **out)
 {
     static const guint32 none;
     *out = &none;
-    if (!txn || txn >= start->len)
+    if (txn <= up->base || txn - up->base >= start->len)
         return 0;
-    guint32 a = g_array_index(start, guint32, txn - 1), b = g_array_index(start, guint32, txn);
+    guint32 k = txn - up->base;
+    guint32 a = g_array_index(start, guint32, k - 1), b = g_array_index(start, guint32, k);
     *out = b > a ? &g_array_index(list, guint32, a) : &none;
     return b - a;
 }
@@ -599,27 +606,40 @@ range(const GArray *start, const GArray *list, guint32 txn, const guint32 **out)
 guint
 dm_upstream_of(const dm_upstream *up, guint32 txn, const guint32 **txns)
 {
-    return range(up->up_start, up->up_list, txn, txns);
+    return range(up, up->up_start, up->up_list, txn, txns);
 }
 
 guint
 dm_downstream_of(const dm_upstream *up, guint32 txn, const guint32 **txns)
 {
-    return range(up->down_start, up->down_list, txn, txns);
+    return range(up, up->down_start, up->down_list, txn, txns);
 }
 
 dm_upstream_cause
 dm_upstream_cause_of(const dm_upstream *up, guint32 txn)
 {
-    if (!up->ready || !txn || txn >= up->cause->len)
+    if (!up->ready || txn <= up->base || txn - up->base >= up->cause->len)
         return DM_UPSTREAM_NONE;
-    return (dm_upstream_cause)g_array_index(up->cause, guint8, txn);
+    return (dm_upstream_cause)g_array_index(up->cause, guint8, txn - up->base);
 }
 
 guint
 dm_upstream_failed_servers(const dm_upstream *up, guint32 txn, const guint32 **servers)
 {
-    return range(up->failed_start, up->failed_list, txn, servers);
+    return range(up, up->failed_start, up->failed_list, txn, servers);
+}
+
+void
+dm_upstream_decide_now(dm_upstream *up)
+{
+    forget(up);
+    decide(up);
+}
+
+void
+dm_upstream_forget(dm_upstream *up)
+{
+    forget(up);
 }
 
 gsize

@@ -87,7 +87,7 @@ feed_icmp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, guint8
         return;
     dm_icmp_msg m;
     memset(&m, 0, sizeof m);
-    m.frame = pinfo->num;
+    m.frame = dnsmon_frame_num(pinfo);
     m.ts = dnsmon_packet_time(pinfo);
     m.reporter = *reporter;
     m.version = version;
@@ -133,7 +133,7 @@ feed_tcp(dm_tracker *tr, packet_info *pinfo, const guint8 *p, gsize len, const d
         return;
     dm_tcp_seg s;
     memset(&s, 0, sizeof s);
-    s.frame = pinfo->num;
+    s.frame = dnsmon_frame_num(pinfo);
     s.ts = dnsmon_packet_time(pinfo);
     s.from_client = h.dport == 53;
     s.flow.transport = DM_TCP;
@@ -202,7 +202,7 @@ feed_plain(dm_tracker *tr, packet_info *pinfo, guint layers, gboolean ignore_mul
 void
 dnsmon_feed_frame(dm_tracker *tr, packet_info *pinfo, gboolean ignore_multicast)
 {
-    dm_tracker_begin_frame(tr, pinfo->num, dnsmon_packet_time(pinfo));
+    dm_tracker_begin_frame(tr, dnsmon_frame_num(pinfo), dnsmon_packet_time(pinfo));
     guint layers = frame_layers(pinfo);
     if (layers & ((1u << L_ICMP) | (1u << L_ICMPV6))) {
         /* The ICMP message carried by the IP header pinfo's addresses name. */

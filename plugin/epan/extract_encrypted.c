@@ -52,7 +52,7 @@ feed_connection(frame_ctx *f, dm_transport transport, const guint8 *payload, gsi
 {
     dm_tcp_seg s;
     memset(&s, 0, sizeof s);
-    s.frame = f->pinfo->num;
+    s.frame = dnsmon_frame_num(f->pinfo);
     s.ts = dnsmon_packet_time(f->pinfo);
     s.from_client = f->from_client;
     s.opens = f->opens;

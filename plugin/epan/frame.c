@@ -11,6 +11,26 @@
 #include "dnsmon_frame.h"
 #include "dnsmon_parse.h"
 
+static guint32 frame_offset;
+
+void
+dnsmon_frame_set_offset(guint32 frames)
+{
+    frame_offset = frames;
+}
+
+guint32
+dnsmon_frame_num(const packet_info *pinfo)
+{
+    return pinfo->num <= G_MAXUINT32 - frame_offset ? pinfo->num + frame_offset : G_MAXUINT32;
+}
+
+guint32
+dnsmon_frame_session_num(guint32 num)
+{
+    return num > frame_offset ? num - frame_offset : 0;
+}
+
 gboolean
 dnsmon_pinfo_addr(const address *a, dm_addr *out)
 {
@@ -64,7 +84,7 @@ dnsmon_feed_dns(dm_tracker *tr, const packet_info *pinfo, const guint8 *p, gsize
         return FALSE;   /* not even a DNS header: nothing to follow */
     dm_dns_msg m;
     memset(&m, 0, sizeof m);
-    m.frame = pinfo->num;
+    m.frame = dnsmon_frame_num(pinfo);
     m.ts = dnsmon_packet_time(pinfo);
     m.id = have_id ? id : d.id;
     m.opcode = d.opcode;

@@ -63,9 +63,10 @@ nobody_looks(packet_info *pinfo, proto_tree *tree)
 static int
 dissect_dnsmon(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-    dnsmon_engine_frame(pinfo);
+    gboolean drawn = !nobody_looks(pinfo, tree);
+    dnsmon_engine_frame(pinfo, drawn);
     dnsmon_view v = dnsmon_engine_view();
-    if (v.tr && !nobody_looks(pinfo, tree))
+    if (v.tr && drawn)
         dnsmon_render_frame(&v, tvb, pinfo, tree);
     dnsmon_taps_queue(&v, pinfo);
     return 0;

@@ -21,6 +21,7 @@
 
 #include "dnsmon_compat.h"
 #include "dnsmon_describe.h"
+#include "dnsmon_frame.h"
 #include "dnsmon_report.h"
 #include "dnsmon_render.h"
 
@@ -449,6 +450,7 @@ typedef struct {
     gboolean final;             /* the first pass is over */
     guint32 *noted;             /* lookups whose note this frame carries (one frame's worth) */
     guint *n_noted;
+    guint32 num;                /* the frame's number for the engine (dnsmon_frame_num) */
 } ctx;
 
 /* Each lookup's failed/recovered note once, even when its last frame holds
@@ -501,8 +503,8 @@ static void
 add_link(ctx *c, int hf, guint32 item)
 {
     guint32 f = dm_tracker_item_frame(c->tr, item);
-    if (f && f != c->pinfo->num)
-        add_uint(c, hf, f);
+    if (f && f != c->num && dnsmon_frame_session_num(f))
+        add_uint(c, hf, dnsmon_frame_session_num(f));
 }
 
 static void
@@ -750,7 +752,7 @@ add_lookup(ctx *c, guint32 num, const dm_txn *t)
         if (has_delay)
             add_time(c, hf_lookup_delay, hf_lookup_delay_ms, delay);
     }
-    if (!c->final || l->last_frame != c->pinfo->num || expert_said(c, id))
+    if (!c->final || l->last_frame != c->num || expert_said(c, id))
         return;
     char who[48];
     char *q = txn_question(c, t);
@@ -1016,7 +1018,7 @@ render_icmp(ctx *c, const dm_txn *t, const dm_item *it)
         if (ic->quotes_response)
             add_link(c, hf_response_in, ic->quoted);
         else if ((t->flags & DM_T_ANSWERED) &&
-                 (c->final || dm_tracker_item_frame(c->tr, t->answer_item) < c->pinfo->num))
+                 (c->final || dm_tracker_item_frame(c->tr, t->answer_item) < c->num))
             add_link(c, hf_response_in, t->answer_item);
         add_icmp_fields(c, ic);
         add_str(c, hf_icmp_quotes, ic->quotes_response ? "response" : "query");
@@ -1115,11 +1117,12 @@ dnsmon_render_frame(const dnsmon_view *v, tvbuff_t *tvb, packet_info *pinfo, pro
     const dm_tracker *tr = v->tr;
     guint32 first, noted[MAX_LINKS];
     guint n_noted = 0;
-    guint n = dm_tracker_frame_items(tr, pinfo->num, &first);
+    guint32 num = dnsmon_frame_num(pinfo);
+    guint n = dm_tracker_frame_items(tr, num, &first);
     for (guint i = 0; i < n; i++) {
         const dm_item *it = dm_tracker_item(tr, first + i);
         ctx c = { tr, v->ls, v->up, v->dg, pinfo, tvb, NULL, dm_tracker_finished(tr), noted,
-                  &n_noted };
+                  &n_noted, num };
         const dm_txn *t = dm_tracker_txn(tr, it->txn);
         if (hidden(&c, it, t))
             continue;

@@ -48,6 +48,7 @@ static gboolean causes_done;    /* the upstream causes are in the rows (final on
 static void
 failures_init(stat_tap_table_ui *ui)
 {
+    dnsmon_engine_need_past();  /* its rows learn their causes at the end */
     if (!ledger)
         ledger = dm_ledger_new();
     dm_ledger_reset(ledger);

@@ -1,6 +1,10 @@
 /* tap_report.c — the listeners that write text when drawn: the incident
  * report (-z dnsmon,report) and the transaction log (-z dnsmon,log).
  * Each keeps a ledger of the transactions whose frames passed its filter.
+ * The log writes as it goes when the engine forgets (a single pass nothing
+ * revisits: docs/design.md, "Memory"): the lines of what is about to go,
+ * in transaction order, then the rest when drawn; the report reads the
+ * whole capture, so the engine forgets nothing while there is one.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,7 +23,8 @@ typedef struct {
     dm_ledger *seen;
     dnsmon_source src;
     dnsmon_drawer *drawer;      /* catches up just before it is drawn */
-    void (*write)(const dnsmon_view *, const dm_ledger *);
+    guint32 written;            /* the log: transactions below this one are written */
+    void (*write)(const dnsmon_view *, const dm_ledger *, guint32 from);
 } text_tap;
 
 static const dm_ledger_fns no_fns = { NULL, NULL };
@@ -42,8 +47,10 @@ text_packet(void *tapdata, packet_info *pinfo _U_, epan_dissect_t *edt _U_, cons
     const dnsmon_tap_data *d = data;
     if (!d)
         return TAP_PACKET_DONT_REDRAW;
-    if (tt->src.v.generation != d->v.generation)
+    if (tt->src.v.generation != d->v.generation) {
         dm_ledger_reset(tt->seen);
+        tt->written = 0;
+    }
     dnsmon_source_note(&tt->src, d);
     dnsmon_drawer_attach(&tt->drawer, text_catch_up, tt);
     dm_ledger_update(tt->seen, d->v.tr, d->v.ls, d->item, &no_fns, NULL);
@@ -56,10 +63,11 @@ text_reset(void *tapdata)
     text_tap *tt = tapdata;
     dm_ledger_reset(tt->seen);
     dnsmon_source_forget(&tt->src);
+    tt->written = 0;
 }
 
 static void
-write_report(const dnsmon_view *v, const dm_ledger *seen)
+write_report(const dnsmon_view *v, const dm_ledger *seen, guint32 from _U_)
 {
     GString *out = g_string_new(NULL);
     if (v)
@@ -73,10 +81,11 @@ write_report(const dnsmon_view *v, const dm_ledger *seen)
 }
 
 static void
-write_log(const dnsmon_view *v, const dm_ledger *seen)
+write_log(const dnsmon_view *v, const dm_ledger *seen, guint32 from)
 {
     if (v)
-        dm_txlog_write(v->tr, v->ls, v->up, v->dg, seen, stdout);
+        dm_txlog_write_range(v->tr, v->ls, v->up, v->dg, seen, stdout, from,
+                             dm_tracker_txn_count(v->tr) + 1);
     fflush(stdout);
 }
 
@@ -84,13 +93,30 @@ static void
 text_draw(void *tapdata)
 {
     text_tap *tt = tapdata;
-    tt->write(dnsmon_source_alive(&tt->src) ? &tt->src.v : NULL, tt->seen);
+    tt->write(dnsmon_source_alive(&tt->src) ? &tt->src.v : NULL, tt->seen, tt->written);
+}
+
+/* The engine is about to forget the transactions below `until`: their
+ * lines now (what this log's frames reached, in transaction order). */
+static void
+log_forget(void *user, const dnsmon_view *v, guint32 until)
+{
+    text_tap *tt = user;
+    if (tt->src.v.generation != v->generation) {
+        dm_ledger_reset(tt->seen);
+        tt->written = 0;
+    }
+    tt->src.v = *v;
+    dm_ledger_flush(tt->seen, v->tr, v->ls, &no_fns, NULL);
+    dm_txlog_write_range(v->tr, v->ls, v->up, v->dg, tt->seen, stdout, tt->written, until);
+    tt->written = MAX(tt->written, until);
 }
 
 static void
 text_finish(void *tapdata)
 {
     text_tap *tt = tapdata;
+    dnsmon_engine_off_forget(log_forget, tt);
     dnsmon_drawer_detach(&tt->drawer);
     dm_ledger_free(tt->seen);
     g_free(tt);
@@ -98,11 +124,15 @@ text_finish(void *tapdata)
 
 static void
 text_register(const char *name, const char *opt_arg,
-              void (*write)(const dnsmon_view *, const dm_ledger *))
+              void (*write)(const dnsmon_view *, const dm_ledger *, guint32 from))
 {
     text_tap *tt = g_new0(text_tap, 1);
     tt->seen = dm_ledger_new();
     tt->write = write;
+    if (write == write_log)
+        dnsmon_engine_on_forget(log_forget, tt);
+    else
+        dnsmon_engine_need_past();
     GString *err = register_tap_listener("dnsmon", tt, dnsmon_tap_filter(opt_arg, name),
                                          TL_REQUIRES_NOTHING, text_reset, text_packet, text_draw,
                                          text_finish);

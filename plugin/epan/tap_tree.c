@@ -435,7 +435,7 @@ draw_resolvers(tree *t)
     GHashTable *rows = g_hash_table_new(g_direct_hash, g_direct_equal);
     GPtrArray *order = g_ptr_array_new();
     guint total = 0;
-    for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
+    for (guint32 id = dm_tracker_first(tr); id <= dm_tracker_txn_count(tr); id++) {
         dm_upstream_cause c = dm_upstream_cause_of(up, id);
         if (c == DM_UPSTREAM_NONE || dm_ledger_counted(t->ledger, id) == DM_NOT_COUNTED)
             continue;
@@ -514,7 +514,7 @@ draw_downgrades(tree *t)
     GHashTable *rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GPtrArray *order = g_ptr_array_new_with_free_func(g_free);
     guint total = 0;
-    for (guint32 id = 1; id <= dm_tracker_txn_count(tr); id++) {
+    for (guint32 id = dm_tracker_first(tr); id <= dm_tracker_txn_count(tr); id++) {
         guint32 of = dm_downgrade_of(dg, id);
         if (!of || dm_ledger_counted(t->ledger, id) == DM_NOT_COUNTED)
             continue;
@@ -643,6 +643,7 @@ draw(void *user)
 static void
 tree_init(stats_tree *st)
 {
+    dnsmon_engine_need_past();  /* it draws from the whole capture */
     if (!trees)
         trees = g_hash_table_new(g_direct_hash, g_direct_equal);
     tree *t = g_hash_table_lookup(trees, st);

@@ -10,6 +10,7 @@
 #include <epan/tap.h>
 
 #include "dnsmon_listener.h"
+#include "dnsmon_frame.h"
 #include "dnsmon_taps.h"
 
 static int dnsmon_tap = -1;
@@ -20,7 +21,7 @@ dnsmon_taps_queue(const dnsmon_view *v, packet_info *pinfo)
     if (!v->tr || !have_tap_listener(dnsmon_tap))
         return;
     guint32 first;
-    guint n = dm_tracker_frame_items(v->tr, pinfo->num, &first);
+    guint n = dm_tracker_frame_items(v->tr, dnsmon_frame_num(pinfo), &first);
     for (guint i = 0; i < MAX(n, 1); i++) {
         dnsmon_tap_data *d = wmem_new(pinfo->pool, dnsmon_tap_data);
         d->v = *v;
