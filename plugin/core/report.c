@@ -695,6 +695,8 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
             continue;           /* pending: the capture goes on */
         dm_lookup_outcome o = dm_lookup_outcome_of(ls, l);
         const dm_txn *first = dm_tracker_txn(tr, l->first_txn);
+        if (!first)
+            continue;           /* forgotten (docs/design.md, "Memory") */
         /* A resolver's own lookups are its upstream side, not a user's. */
         if (up && dm_upstream_is_resolver(up, first->client)) {
             resolvers_own++;
@@ -708,7 +710,8 @@ write_impact(GString *out, const dm_tracker *tr, const dm_lookups *ls, const dm_
             note_via(vias, tr, ls, up, l);
         } else if (o == DM_LOOKUP_RECOVERED) {
             const dm_txn *d = dm_tracker_txn(tr, l->definitive);
-            keyset_add(&rec_servers, d->server, d->server);
+            if (d)
+                keyset_add(&rec_servers, d->server, d->server);
             dm_time delay;
             if (dm_lookup_delay(ls, l, &delay))
                 g_array_append_val(delays, delay);

@@ -44,30 +44,23 @@ file_state_get(capture_file *cf, void *user)
     return st;
 }
 
-/* Wireshark 4.0's plugin_if_get_capture_file leaks the keys of the table it
- * builds for each call (three strings, ~100 bytes of heap): called for every
- * frame, that was tshark's heap growing with the capture. Whether there is
- * a window does not change in a process (the window registers its callback
- * before any file; tshark never does): asked once, then only in the window,
- * where the file's state is wanted. */
+/* Asked only where it is rare (a session's start and end, a statistics
+ * draw) and once per engine for the frames (below): Wireshark 4.0's
+ * plugin_if_get_capture_file leaks the keys of the table it builds for each
+ * call (~100 bytes), which a call per frame would turn into tshark's heap
+ * growing with the capture. Never remembered across engines: the window
+ * may lend no file before its first one is open. */
 static gboolean
 in_window(read_state *st)
 {
-    static int window = -1;
     st->read_done = FALSE;
     st->count = 0;
-    if (window == 0)
-        return FALSE;
-    gboolean got = plugin_if_get_capture_file(file_state_get, st) != NULL;
-    window = got ? 1 : 0;
-    return got;
+    return plugin_if_get_capture_file(file_state_get, st) != NULL;
 }
 
-/* The same, asked once per engine: plugin_if_get_capture_file leaks a few
- * bytes per call in Wireshark 4.0 (its request's keys), which a call per
- * frame would turn into a leak that grows with the capture. Whether this is
- * the window does not change, and neither does a redissection's file (read
- * and counted before it starts). */
+/* The same, asked once per engine: whether this is the window does not
+ * change, and neither does a redissection's file (read and counted before
+ * it starts). */
 static struct {
     guint generation;
     gboolean window;
