@@ -249,7 +249,7 @@ dm_tracker_new(const dm_config *cfg)
     dm_heap_init(&tr->timers);
     dm_fifo_init(&tr->settled, sizeof(guint32));
     dm_fifo_init(&tr->learned, sizeof(guint32));
-    tk_forget_init(tr);
+    tr->frame_clock = g_array_new(FALSE, FALSE, sizeof(frame_mark));
     tr->observers = g_array_new(FALSE, FALSE, sizeof(observer));
     return tr;
 }
@@ -283,7 +283,7 @@ dm_tracker_free(dm_tracker *tr)
     dm_heap_clear(&tr->timers);
     dm_fifo_free(&tr->settled);
     dm_fifo_free(&tr->learned);
-    tk_forget_free(tr);
+    g_array_free(tr->frame_clock, TRUE);
     g_array_free(tr->observers, TRUE);
     g_free(tr);
 }
@@ -489,7 +489,6 @@ tk_tick(dm_tracker *tr)
 {
     dm_time since = dm_time_diff(tr->end, tr->origin);
     tr->clock = (guint32)MIN(MAX(since / DM_NS_PER_SEC, 0), (dm_time)G_MAXUINT32 - 1);
-    tk_mark_frame(tr);
     if (tr->clock < tr->rotate_at)
         return;
     for (int k = 0; k < IX_COUNT; k++)

@@ -23,6 +23,7 @@ advance_time(dm_tracker *tr, dm_time ts)
     tr->end = ts;
     tr->have_end = TRUE;
     tk_tick(tr);
+    tk_mark_frame(tr);
     dm_timer top;
     while (dm_heap_pop_due(&tr->timers, tr->end, &top)) {
         if (top.kind == TIMER_CONN) {

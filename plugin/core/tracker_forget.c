@@ -14,20 +14,8 @@
 
 /* ---- frames by clock --------------------------------------------------- */
 
-/* The first frame of each clock value, for the last horizon and a bit:
- * what tells which frames are past the horizon (tk_frame_horizon). */
-
-void
-tk_forget_init(dm_tracker *tr)
-{
-    tr->frame_clock = g_array_new(FALSE, FALSE, sizeof(frame_mark));
-}
-
-void
-tk_forget_free(dm_tracker *tr)
-{
-    g_array_free(tr->frame_clock, TRUE);
-}
+/* The first frame of each clock value (tr->frame_clock), for the last
+ * horizon and a bit: what tells which frames are past the horizon. */
 
 void
 tk_mark_frame(dm_tracker *tr)

@@ -148,13 +148,12 @@ gboolean tk_icmp_error(dm_tracker *tr, const dm_icmp_msg *m);    /* tracker_icmp
 /* Held and within the horizon: events may still reach it. */
 gboolean tk_txn_live(const dm_tracker *tr, guint32 id);
 
-/* tracker_forget.c */
-void tk_forget_init(dm_tracker *tr);
-void tk_forget_free(dm_tracker *tr);
-void tk_mark_frame(dm_tracker *tr);
-/* Drops, in every index, the records `keep` refuses. */
+/* tracker.c: the clock in seconds moved (every horizon, the indexes rotate) */
+void tk_tick(dm_tracker *tr);
+/* tracker.c: drops, in every index, the records `keep` refuses. */
 void tk_ix_purge(dm_tracker *tr, ix_kind kind, dm_index_live_fn keep);
-void tk_tick(dm_tracker *tr);    /* tracker.c: the clock moved (time and frame) */
+/* tracker_forget.c: notes the first frame of a new clock value. */
+void tk_mark_frame(dm_tracker *tr);
 
 /* tracker_tcp.c */
 guint32 tk_conn_find(const dm_tracker *tr, dm_transport wire, guint32 client, guint16 cport,
