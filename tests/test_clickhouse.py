@@ -52,11 +52,15 @@ def captures():
 
 
 def sensor_of(cap):
-    """The -nokeys twin of an encrypted capture holds the same packets as its keyed file: the
-    same transactions where the keys reveal nothing more (a failed handshake). A transaction's
-    identity includes its sensor, so the twin is loaded as another sensor (one without the
-    keys) rather than replacing its keyed file's rows."""
-    return "test-nokeys" if "-nokeys." in cap else "test"
+    """A capture made of another one's packets holds some of its transactions with the same
+    identity: the -nokeys twin of an encrypted capture (the same packets without the keys),
+    and live-tcp.pcapng (frames of healthy, firewall-drop and slow-server; healthy's first
+    query keeps its time). A transaction's identity includes its sensor, so such a capture is
+    loaded as a sensor of its own rather than replacing the rows of the file it came from (as
+    two sensors capturing the same packets would)."""
+    if "-nokeys." in cap:
+        return "test-nokeys"
+    return "test-live" if cap == "live-tcp.pcapng" else "test"
 
 
 class ClickHouseTest(unittest.TestCase):
