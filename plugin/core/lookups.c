@@ -48,7 +48,7 @@ key_of_txn(const dm_tracker *tr, const dm_txn *t, lkey *k)
     k->client = t->client;
     k->folded = dm_tracker_name_folded(tr, t->name);
     k->qtype = t->qtype;
-    k->qclass = t->qclass;
+    k->qclass = dm_txn_qclass(tr, t);
 }
 
 static guint64
@@ -504,7 +504,7 @@ dm_lookup_delay(const dm_lookups *ls, const dm_lookup *l, dm_time *delay)
         *delay = *d;
         return TRUE;
     }
-    *delay = MAX(dm_time_diff(def->answer_ts, first->first_ts), 0);
+    *delay = MAX(dm_time_diff(dm_txn_answer_ts(ls->tr, def), first->first_ts), 0);
     return TRUE;
 }
 
