@@ -29,13 +29,13 @@ typedef struct {
     guint32 servers;            /* distinct servers tried */
     guint32 server;             /* the first one (interned address) */
     guint32 more_servers;       /* id of its set of servers once a second one came, or 0 */
-    guint16 open;               /* transactions not settled yet (saturating) */
-    guint8 settled;
-    guint8 final;               /* its outcome, computed once the capture ended */
-    guint8 troubled;            /* a failed or truncated transaction came before its answer */
-    guint8 sealed;              /* its outcome is fixed: its first transactions are forgotten */
     guint32 touched;            /* the tracker's clock at its latest event */
-} dm_lookup;
+    guint16 open;               /* transactions not settled yet (saturating) */
+    guint8 settled : 1;
+    guint8 final : 3;           /* its outcome, computed once the capture ended */
+    guint8 troubled : 1;        /* a failed or truncated transaction came before its answer */
+    guint8 sealed : 1;          /* its outcome is fixed: its first transactions are forgotten */
+} dm_lookup;                    /* 48 bytes */
 
 typedef struct dm_lookups dm_lookups;
 

@@ -219,13 +219,13 @@ typedef struct {
     guint32 first_icmp, last_icmp;  /* its ICMP errors, a list through dm_icmp.next */
     guint32 query_icmp;         /* the first one quoting a query */
     guint32 learned;            /* names the deciding response taught: see dm_txn_learned */
+    guint32 attempts;           /* what does not fit its transaction (dm_txn) */
     dm_time closed;             /* an encrypted connection: when its fate was sealed */
     guint8 alert_level, alert_desc;     /* its TLS alert, when DM_D_TLS_FAILED by one */
+    guint16 qclass;             /* what does not fit its transaction */
     guint32 txn;                /* whose it is */
-    /* What does not fit its transaction: */
-    dm_time last_ts, answer_ts;
-    guint32 last_item, answer_item, attempts;
-    guint16 qclass;
+    dm_time last_ts, answer_ts; /* what does not fit its transaction */
+    guint32 last_item, answer_item;
     char *ede_text;
 } dm_txn_ext;
 

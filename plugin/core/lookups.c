@@ -34,6 +34,8 @@ struct dm_lookups {
 #define NEXT(ls, txn) (*DM_FIFO_AT(&(ls)->next, guint32, txn))
 #define OPEN(ls, txn) (*DM_FIFO_AT(&(ls)->open, guint8, txn))
 
+G_STATIC_ASSERT(sizeof(dm_lookup) == 48);
+
 /* ---- the index: client and question of a lookup's first transaction ---- */
 
 typedef struct {

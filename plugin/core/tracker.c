@@ -42,6 +42,7 @@ dm_tracker_ext(const dm_tracker *tr, const dm_txn *t)
 /* ---- what a transaction keeps compact ------------------------------------ */
 
 G_STATIC_ASSERT(sizeof(dm_txn) == 56);
+G_STATIC_ASSERT(sizeof(dm_txn_ext) == 104);
 
 static const dm_txn_ext *
 ext_of(const dm_tracker *tr, const dm_txn *t)
