@@ -80,6 +80,7 @@ gboolean dm_lookups_txn_final(const dm_lookups *ls, guint32 txn);
 void dm_lookups_forget(dm_lookups *ls, guint32 until);
 
 gsize dm_lookups_bytes(const dm_lookups *ls);
+guint dm_lookups_memory(const dm_lookups *ls, dm_memory_part *parts, guint max);
 
 G_END_DECLS
 

@@ -383,6 +383,15 @@ void dm_tracker_forget(dm_tracker *tr, guint32 until);
 
 /* Memory the tracker holds, in bytes (for the benchmark). */
 gsize dm_tracker_bytes(const dm_tracker *tr);
+/* The same by part (DNSMON_MEMORY=2): fills at most max of them, returns
+ * how many. count: records, where that means something (else 0). */
+typedef struct {
+    const char *what;
+    gsize bytes;
+    guint32 count;
+} dm_memory_part;
+#define DM_MEMORY_PARTS 16
+guint dm_tracker_memory(const dm_tracker *tr, dm_memory_part *parts, guint max);
 
 G_END_DECLS
 

@@ -605,10 +605,29 @@ dm_lookups_forget(dm_lookups *ls, guint32 until)
     dm_fifo_drop(&ls->settled, dm_fifo_end(&ls->settled));
 }
 
+guint
+dm_lookups_memory(const dm_lookups *ls, dm_memory_part *parts, guint max)
+{
+    const dm_memory_part all[] = {
+        { "lookups", dm_fifo_bytes(&ls->lookups), ls->lookups.a->len },
+        { "per transaction", dm_fifo_bytes(&ls->of_txn) + dm_fifo_bytes(&ls->next) +
+          dm_fifo_bytes(&ls->open), ls->of_txn.a->len },
+        { "index", dm_gindex_bytes(&ls->ix), 0 },
+        { "time-outs", dm_heap_bytes(&ls->timers), 0 },
+        { "settle log", dm_fifo_bytes(&ls->settled), ls->settled.a->len },
+        { "the layer itself", sizeof *ls, 0 },
+    };
+    guint n = MIN(max, G_N_ELEMENTS(all));
+    memcpy(parts, all, n * sizeof *parts);
+    return n;
+}
+
 gsize
 dm_lookups_bytes(const dm_lookups *ls)
 {
-    return sizeof *ls + dm_fifo_bytes(&ls->lookups) + dm_fifo_bytes(&ls->of_txn) +
-           dm_fifo_bytes(&ls->next) + dm_fifo_bytes(&ls->open) +
-           dm_gindex_bytes(&ls->ix) + dm_heap_bytes(&ls->timers) + dm_fifo_bytes(&ls->settled);
+    dm_memory_part parts[DM_MEMORY_PARTS];
+    gsize n = 0;
+    for (guint i = 0, k = dm_lookups_memory(ls, parts, DM_MEMORY_PARTS); i < k; i++)
+        n += parts[i].bytes;
+    return n;
 }

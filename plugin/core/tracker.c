@@ -450,24 +450,44 @@ tk_notify(dm_tracker *tr, dm_event ev, guint32 txn, dm_time ts)
     }
 }
 
+guint
+dm_tracker_memory(const dm_tracker *tr, dm_memory_part *parts, guint max)
+{
+    gsize conns = tr->conns->len * sizeof(dm_conn), ix = 0;
+    for (guint i = 0; i < tr->conns->len; i++) {
+        const dm_conn *c = &g_array_index(tr->conns, dm_conn, i);
+        conns += (c->syn_items ? c->syn_items->len : 0) * sizeof(guint32);
+        conns += (c->txns ? c->txns->len : 0) * sizeof(guint32);
+    }
+    for (int k = 0; k < IX_COUNT; k++)
+        ix += dm_gindex_bytes(&tr->ix[k]);
+    const dm_memory_part all[] = {
+        { "transactions", dm_fifo_bytes(&tr->txns), tr->txns.a->len },
+        { "side records", dm_fifo_bytes(&tr->exts), tr->exts.a->len },
+        { "items", dm_fifo_bytes(&tr->items), tr->items.a->len },
+        { "ICMP errors", dm_fifo_bytes(&tr->icmps), tr->icmps.a->len },
+        { "notes", dm_fifo_bytes(&tr->notes), tr->notes.a->len },
+        { "connections", conns, tr->conns->len },
+        { "names", dm_intern_bytes_used(tr->names) + tr->folded->len * sizeof(guint32), 0 },
+        { "addresses", dm_intern_bytes_used(tr->addrs), 0 },
+        { "indexes", ix, 0 },
+        { "time-outs", dm_heap_bytes(&tr->timers), 0 },
+        { "settle log", dm_fifo_bytes(&tr->settled), tr->settled.a->len },
+        { "learned names", dm_fifo_bytes(&tr->learned), 0 },
+        { "the tracker itself", sizeof *tr, 0 },
+    };
+    guint n = MIN(max, G_N_ELEMENTS(all));
+    memcpy(parts, all, n * sizeof *parts);
+    return n;
+}
+
 gsize
 dm_tracker_bytes(const dm_tracker *tr)
 {
-    gsize n = sizeof *tr;
-    n += dm_fifo_bytes(&tr->txns) + dm_fifo_bytes(&tr->exts);
-    n += dm_fifo_bytes(&tr->items) + dm_fifo_bytes(&tr->icmps);
-    n += dm_fifo_bytes(&tr->notes) + tr->conns->len * sizeof(dm_conn);
-    for (guint i = 0; i < tr->conns->len; i++) {
-        const dm_conn *c = &g_array_index(tr->conns, dm_conn, i);
-        n += (c->syn_items ? c->syn_items->len : 0) * sizeof(guint32);
-        n += (c->txns ? c->txns->len : 0) * sizeof(guint32);
-    }
-    n += tr->folded->len * sizeof(guint32);
-    n += dm_heap_bytes(&tr->timers) + dm_fifo_bytes(&tr->settled);
-    n += dm_fifo_bytes(&tr->learned);
-    n += dm_intern_bytes_used(tr->names) + dm_intern_bytes_used(tr->addrs);
-    for (int k = 0; k < IX_COUNT; k++)
-        n += dm_gindex_bytes(&tr->ix[k]);
+    dm_memory_part parts[DM_MEMORY_PARTS];
+    gsize n = 0;
+    for (guint i = 0, k = dm_tracker_memory(tr, parts, DM_MEMORY_PARTS); i < k; i++)
+        n += parts[i].bytes;
     return n;
 }
 
