@@ -314,7 +314,7 @@ read_txn(const st *s, guint32 num, gboolean whole)
     CHECK(dm_outcome_name(o) && dm_outcome_text(o));
     (void)dm_outcome_is_failure(o);
     dm_time rtt;
-    if (dm_txn_rtt(t, &rtt))
+    if (dm_txn_rtt(tr, t, &rtt))
         text(dm_duration_text(rtt));
     dm_flow f;
     dm_txn_flow(tr, t, &f);
@@ -331,11 +331,11 @@ read_txn(const st *s, guint32 num, gboolean whole)
     }
     guint32 items = dm_tracker_item_count(tr);
     guint32 last_resp = dm_txn_last_response(tr, t);
-    CHECK(t->first_item <= items && t->last_item <= items && t->answer_item <= items &&
-          last_resp <= items);
+    CHECK(t->first_item <= items && dm_txn_last_item(tr, t) <= items &&
+          dm_txn_answer_item(tr, t) <= items && last_resp <= items);
     (void)dm_tracker_item_frame(tr, t->first_item);
-    (void)dm_tracker_item_frame(tr, t->last_item);
-    (void)dm_tracker_item_frame(tr, t->answer_item);
+    (void)dm_tracker_item_frame(tr, dm_txn_last_item(tr, t));
+    (void)dm_tracker_item_frame(tr, dm_txn_answer_item(tr, t));
     (void)dm_tracker_item_frame(tr, last_resp);
     const dm_icmp *ic = dm_txn_icmp_on_query(tr, t);
     if (ic)
@@ -482,7 +482,7 @@ check_ledger(const st *s, const dm_ledger *l, GArray *txn_shadow, GArray *lookup
             const dm_txn *t = dm_tracker_txn(s->tr, i);
             int c = dm_ledger_counted(l, i);
             TRACE("txn %u: %s, attempts %u, lookup %u, %s, counted %s\n", i,
-                  dm_outcome_name(dm_txn_outcome(s->tr, t)), t->attempts,
+                  dm_outcome_name(dm_txn_outcome(s->tr, t)), dm_txn_attempts(s->tr, t),
                   dm_lookups_of(s->ls, i), (t->flags & DM_T_SETTLED) ? "settled" : "open",
                   c < 0 ? "-" : dm_outcome_name((dm_outcome)c));
         }

@@ -90,7 +90,7 @@ test_dot_tls12_encrypted(void)
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 1);
     const dm_txn *t = assert_conn(&f, 1, DM_DOT, 1, 7);
     assert_outcome(&f, 1, DM_OUTCOME_ENCRYPTED);
-    g_assert_cmpuint(t->attempts, ==, 1);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 1);
     g_assert_cmpint(fx_ext(&f, 1)->closed, ==, S(0.006));
     g_assert_cmpuint(fx_txn_logged(&f, 1), ==, 1);
     /* What follows is not part of it: no item, no change. */
@@ -272,9 +272,9 @@ test_dot_syn_unanswered(void)
     fx_tick(&f, 4, 6.019);
     const dm_txn *t = assert_conn(&f, 1, DM_DOT, 1, 0);
     assert_outcome(&f, 1, DM_OUTCOME_UNANSWERED);
-    g_assert_cmpuint(t->attempts, ==, 2);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 2);
     g_assert_cmpuint(fx_ext(&f, 1)->syns, ==, 2);
-    g_assert_cmpuint(dm_tracker_item_frame(f.tr, t->last_item), ==, 2);
+    g_assert_cmpuint(dm_tracker_item_frame(f.tr, dm_txn_last_item(f.tr, t)), ==, 2);
     g_assert_true(t->flags & DM_T_SETTLED);
     assert_failure_text(&f, 1, "no answer");
     fx_clear(&f);
@@ -353,7 +353,7 @@ test_dot_cut_mid_handshake(void)
     dm_tracker_finish(f.tr);
     const dm_txn *t = assert_conn(&f, 1, DM_DOT, 1, 0);
     assert_outcome(&f, 1, DM_OUTCOME_INCOMPLETE);
-    g_assert_cmpint(t->last_ts, ==, S(6));
+    g_assert_cmpint(dm_txn_last_ts(f.tr, t), ==, S(6));
     g_assert_cmpint(fx_ext(&f, 1)->closed, ==, S(6));
     g_assert_true(t->flags & DM_T_CUT);
     g_assert_cmpuint(fx_txn_logged(&f, 1), ==, 1);
@@ -389,7 +389,7 @@ test_doq_encrypted(void)
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 0);
     fx_seg(&f, 5, 0.006, &fl, FALSE, SEG(.flags = FX_SYN | FX_ACK, .encrypted = 1));
     const dm_txn *t = assert_conn(&f, 1, DM_DOQ, 1, 5);
-    g_assert_cmpuint(t->attempts, ==, 1);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 1);
     assert_outcome(&f, 1, DM_OUTCOME_ENCRYPTED);
     fx_seg(&f, 6, 0.007, &fl, TRUE, SEG(.encrypted = 1));  /* CONNECTION_CLOSE */
     g_assert_cmpuint(fx_nitems(&f, 6), ==, 0);
@@ -411,7 +411,7 @@ test_doq_unanswered_and_refused(void)
     fx_seg(&f, 3, 0.9, &fl, TRUE, SEG(.flags = FX_SYN));
     fx_tick(&f, 4, 6);
     const dm_txn *t = assert_conn(&f, 1, DM_DOQ, 1, 0);
-    g_assert_cmpuint(t->attempts, ==, 3);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 3);
     assert_outcome(&f, 1, DM_OUTCOME_UNANSWERED);
     fx_clear(&f);
 
@@ -446,7 +446,7 @@ test_doq_client_initial_ack(void)
     fx_seg(&f, 6, 0.006, &fl, FALSE, SEG(.flags = FX_SYN | FX_ACK, .encrypted = 1));
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 1);
     const dm_txn *t = assert_conn(&f, 1, DM_DOQ, 1, 6);
-    g_assert_cmpuint(t->attempts, ==, 1);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 1);
     assert_outcome(&f, 1, DM_OUTCOME_ENCRYPTED);
     fx_seg(&f, 7, 1, &fl, TRUE, SEG(.flags = FX_SYN));
     g_assert_cmpuint(fx_item(&f, 7, 0)->role, ==, DM_ROLE_QUERY);

@@ -418,7 +418,7 @@ test_relogged_after_reopening(void)
     g_assert_cmpuint(fx_lookup_logged(&f, 1), ==, 1);
     assert_lookup(&f, 1, DM_LOOKUP_FAILED);
     fx_query(&f, 3, 5.0, &u, 7, WWW, 1);
-    g_assert_cmpuint(fx_txn(&f, 1)->attempts, ==, 2);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, fx_txn(&f, 1)), ==, 2);
     dm_tracker_finish(f.tr);
     g_assert_cmpuint(fx_lookup_logged(&f, 1), ==, 2);
     assert_lookup(&f, 1, DM_LOOKUP_INCOMPLETE);

@@ -21,6 +21,78 @@ settled_len(const fx *f)
     return dm_tracker_settled(f->tr, &log);
 }
 
+/* ---- the compact transaction (docs/design.md, "Memory") ----------------- */
+
+/* What does not fit a transaction's 56 bytes goes to its side record and
+ * reads back the same: times 4.29 s or more after its first attempt, items
+ * 65,535 or more after its first, 3 attempts or more, a class other than
+ * IN. What fits needs no side record. */
+static void
+test_compact(void)
+{
+    fx f;
+    fx_init(&f);
+    g_assert_cmpuint(sizeof(dm_txn), ==, 56);
+    dm_flow u = FL(DM_UDP, CLI, 40000, SRV, 53);
+    guint32 frame = 1;
+    guint32 q1 = fx_query(&f, frame++, 0.0, &u, 7, WWW, 1);
+    fx_query(&f, frame++, 5.0, &u, 7, WWW, 1);
+    fx_query(&f, frame++, 10.0, &u, 7, WWW, 1);
+    dm_flow o = FL(DM_UDP, CLI2, 40000, SRV, 53);
+    for (guint i = 0; i < 66000; i++) {
+        o.client_port = (guint16)(1024 + i % 60000);
+        fx_query(&f, frame++, 10.0 + i * 1e-6, &o, (guint16)i, "other.example.test", 1);
+    }
+    guint32 q4 = fx_query(&f, frame++, 12.0, &u, 7, WWW, 1);
+    guint32 r = fx_answer(&f, frame++, 14.5, &u, 7, WWW, 1);
+    const dm_txn *t = fx_txn(&f, 1);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 4);
+    g_assert_cmpuint(t->first_item, ==, q1);
+    g_assert_cmpuint(dm_txn_last_item(f.tr, t), ==, q4);
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, t), ==, r);
+    g_assert_cmpint(dm_txn_last_ts(f.tr, t), ==, S(12.0));
+    g_assert_cmpint(dm_txn_answer_ts(f.tr, t), ==, S(14.5));
+    dm_time rtt;
+    g_assert_true(dm_txn_rtt(f.tr, t, &rtt));
+    g_assert_cmpint(rtt, ==, S(14.5));
+    g_assert_nonnull(fx_ext(&f, 1));
+    assert_outcome(&f, 1, DM_OUTCOME_ANSWERED);
+
+    /* a retransmission and an answer close by: all in the transaction */
+    dm_flow v = FL(DM_UDP, CLI, 40001, SRV2, 53);
+    guint32 a1 = fx_query(&f, frame++, 20.0, &v, 8, WWW, 28);
+    guint32 a2 = fx_query(&f, frame++, 21.0, &v, 8, WWW, 28);
+    guint32 ra = fx_answer(&f, frame++, 21.5, &v, 8, WWW, 28);
+    guint32 n = dm_tracker_txn_count(f.tr);
+    t = fx_txn(&f, n);
+    g_assert_cmpuint(t->first_item, ==, a1);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 2);
+    g_assert_cmpuint(dm_txn_last_item(f.tr, t), ==, a2);
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, t), ==, ra);
+    g_assert_cmpint(dm_txn_last_ts(f.tr, t), ==, S(21.0));
+    g_assert_cmpint(dm_txn_answer_ts(f.tr, t), ==, S(21.5));
+    g_assert_cmpuint(dm_txn_qclass(f.tr, t), ==, 1);
+    g_assert_null(fx_ext(&f, n));
+
+    /* a class other than IN (CHAOS) */
+    dm_flow w = FL(DM_UDP, CLI, 40002, SRV2, 53);
+    dm_dns_msg m = fx_msg(frame++, 30.0, &w, 9, "version.bind", 16);
+    m.q.klass = 3;
+    m.ts += f.base;
+    fx_query_msg(&f, &m);
+    n = dm_tracker_txn_count(f.tr);
+    t = fx_txn(&f, n);
+    g_assert_cmpuint(dm_txn_qclass(f.tr, t), ==, 3);
+    g_assert_cmpuint(dm_txn_question(f.tr, t).klass, ==, 3);
+    m = fx_msg(frame++, 30.1, &w, 9, "version.bind", 16);
+    m.q.klass = 3;
+    m.ts += f.base;
+    m.ancount = 1;
+    fx_response_msg(&f, &m);
+    assert_outcome(&f, n, DM_OUTCOME_ANSWERED);
+    fx_clear(&f);
+}
+
 /* ---- responses ---------------------------------------------------------- */
 
 static void
@@ -45,14 +117,14 @@ test_answered(void)
     g_assert_cmpuint(it->flags & (DM_F_DUPLICATE | DM_F_MISMATCH | DM_F_UNSOLICITED), ==, 0);
     const dm_txn *t = fx_txn(&f, 1);
     g_assert_cmpuint(t->first_item, ==, q);
-    g_assert_cmpuint(t->answer_item, ==, r);
-    g_assert_cmpuint(t->attempts, ==, 1);
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, t), ==, r);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 1);
     g_assert_cmpuint(t->id, ==, 0x1234);
     assert_outcome(&f, 1, DM_OUTCOME_ANSWERED);
     /* A response decides at once, before the end of the first pass. */
     g_assert_cmpint(dm_txn_shown_outcome(f.tr, t), ==, DM_OUTCOME_ANSWERED);
     dm_time rtt;
-    g_assert_true(dm_txn_rtt(t, &rtt));
+    g_assert_true(dm_txn_rtt(f.tr, t, &rtt));
     g_assert_cmpint(rtt, ==, S(0.02));
     g_assert_cmpuint(t->flags & (DM_T_SLOW | DM_T_LATE), ==, 0);
 
@@ -182,7 +254,7 @@ test_duplicate(void)
     g_assert_true(it->flags & DM_F_DUPLICATE);
     g_assert_true(it->flags & DM_F_WS_SAID);
     g_assert_false(it->flags & DM_F_MORE);
-    g_assert_cmpuint(fx_txn(&f, 1)->answer_item, ==, r1);
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, fx_txn(&f, 1)), ==, r1);
     assert_outcome(&f, 1, DM_OUTCOME_ANSWERED);
     g_assert_cmpuint(dm_txn_last_response(f.tr, fx_txn(&f, 1)), ==, dm_tracker_item_count(f.tr));
     fx_clear(&f);
@@ -240,7 +312,7 @@ test_question_mismatch(void)
     g_assert_true(it->flags & DM_F_MISMATCH);
     g_assert_cmpstr(dm_tracker_name(f.tr, dm_tracker_note(f.tr, it->ref)->name), ==,
                     "evil.example.net");
-    g_assert_cmpuint(fx_txn(&f, 1)->answer_item, ==, 0);   /* ... but no answer */
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, fx_txn(&f, 1)), ==, 0);   /* ... but no answer */
     g_assert_false(fx_txn(&f, 1)->flags & DM_T_ANSWERED);
     g_assert_cmpuint(fx_ext(&f, 1)->mismatches, ==, 1);
     fx_tick(&f, 3, 9);
@@ -253,7 +325,7 @@ test_question_mismatch(void)
     g_assert_true(fx_item(&f, 5, 0)->flags & DM_F_MISMATCH);
     guint32 r = fx_answer(&f, 6, 10.2, &u2, 9, WWW, 1);
     g_assert_false(fx_item(&f, 6, 0)->flags & (DM_F_MISMATCH | DM_F_DUPLICATE));
-    g_assert_cmpuint(fx_txn(&f, 2)->answer_item, ==, r);
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, fx_txn(&f, 2)), ==, r);
     assert_outcome(&f, 2, DM_OUTCOME_ANSWERED);
     fx_clear(&f);
 }
@@ -371,11 +443,11 @@ test_retransmission_window(void)
     g_assert_true(it->flags & DM_F_RETRANSMISSION);
     g_assert_cmpuint(fx_item(&f, 3, 0)->ref, ==, 3);
     const dm_txn *t = fx_txn(&f, 1);
-    g_assert_cmpuint(t->attempts, ==, 3);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 3);
     g_assert_cmpuint(t->first_item, ==, q1);
-    g_assert_cmpuint(t->last_item, ==, q3);
+    g_assert_cmpuint(dm_txn_last_item(f.tr, t), ==, q3);
     g_assert_cmpint(t->first_ts, ==, 0);
-    g_assert_cmpint(t->last_ts, ==, S(10));
+    g_assert_cmpint(dm_txn_last_ts(f.tr, t), ==, S(10));
     /* 1 ns beyond the window: a new transaction */
     dm_dns_msg m = fx_msg(4, 0, &u, 1, WWW, 1);
     m.ts = S(15) + 1;
@@ -418,7 +490,7 @@ test_retransmission_needs_same_key_and_question(void)
     g_assert_cmpuint(fx_item(&f, 9, 0)->txn, ==, 1);
     fx_query(&f, 10, 1.2, &u, 7, WWW, 1);
     g_assert_cmpuint(fx_item(&f, 10, 0)->txn, ==, 8);
-    g_assert_cmpuint(fx_txn(&f, 8)->attempts, ==, 1);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, fx_txn(&f, 8)), ==, 1);
     fx_clear(&f);
 }
 
@@ -435,7 +507,7 @@ test_retry_after_icmp_then_answer(void)
     assert_outcome(&f, 1, DM_OUTCOME_REJECTED);
     fx_query(&f, 3, 1, &u, 1, WWW, 1);
     g_assert_cmpuint(fx_item(&f, 3, 0)->txn, ==, 1);
-    g_assert_cmpuint(fx_txn(&f, 1)->attempts, ==, 2);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, fx_txn(&f, 1)), ==, 2);
     fx_answer(&f, 4, 1.01, &u, 1, WWW, 1);
     assert_outcome(&f, 1, DM_OUTCOME_ANSWERED);
     g_assert_nonnull(dm_txn_icmp_on_query(f.tr, fx_txn(&f, 1)));
@@ -491,7 +563,7 @@ test_key_reuse(void)
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, G_N_ELEMENTS(want));
     for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
         assert_outcome(&f, i + 1, want[i].o);
-        g_assert_cmpuint(fx_txn(&f, i + 1)->attempts, ==, want[i].attempts);
+        g_assert_cmpuint(dm_txn_attempts(f.tr, fx_txn(&f, i + 1)), ==, want[i].attempts);
         g_assert_cmpuint(dm_lookups_of(f.ls, i + 1), ==, i + 1);
         assert_lookup(&f, i + 1, want[i].l);
     }
@@ -518,7 +590,7 @@ test_query_without_question(void)
     m.bad_question = TRUE;
     fx_query_msg(&f, &m);
     g_assert_cmpuint(fx_item(&f, 3, 0)->txn, ==, 1);
-    g_assert_cmpuint(fx_txn(&f, 1)->attempts, ==, 3);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, fx_txn(&f, 1)), ==, 3);
     /* a real question on the same key is another transaction */
     fx_query(&f, 4, 2.5, &u, 0x5001, WWW, 1);
     g_assert_cmpuint(fx_item(&f, 4, 0)->txn, ==, 2);
@@ -747,7 +819,7 @@ test_icmp_newest_at_its_time(void)
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 3);
     for (guint i = 1; i <= 3; i++) {
         assert_outcome(&f, i, DM_OUTCOME_REJECTED);
-        g_assert_cmpuint(fx_txn(&f, i)->attempts, ==, 1);
+        g_assert_cmpuint(dm_txn_attempts(f.tr, fx_txn(&f, i)), ==, 1);
     }
     fx_clear(&f);
 }
@@ -954,7 +1026,7 @@ test_wrong_source(void)
     g_assert_true(it->flags & DM_F_WRONG_SOURCE);
     g_assert_false(it->flags & DM_F_UNSOLICITED);
     const dm_txn *t = fx_txn(&f, 1);
-    g_assert_cmpuint(t->answer_item, ==, 0);     /* never its response */
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, t), ==, 0);     /* never its response */
     g_assert_false(t->flags & DM_T_ANSWERED);
     g_assert_true(t->flags & DM_T_WRONG_SOURCE);
     const dm_txn_ext *e = fx_ext(&f, 1);
@@ -1046,7 +1118,7 @@ test_tcp_syn_reset(void)
     g_assert_true(x->flags & DM_T_CONNECTION);
     g_assert_true(x->flags & DM_T_RESET);
     g_assert_cmpuint(x->name, ==, 0);
-    g_assert_cmpuint(x->attempts, ==, 1);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, x), ==, 1);
     g_assert_cmpuint(x->client_port, ==, 42809);
     assert_outcome(&f, 1, DM_OUTCOME_REJECTED);
     const dm_item *syn = fx_item(&f, 1, 0), *rst = fx_item(&f, 2, 0);
@@ -1110,10 +1182,10 @@ test_tcp_syn_silent(void)
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 1);
     const dm_txn *x = fx_txn(&f, 1);
     g_assert_true(x->flags & DM_T_CONNECTION);
-    g_assert_cmpuint(x->attempts, ==, 4);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, x), ==, 4);
     g_assert_cmpuint(fx_ext(&f, 1)->syns, ==, 4);
     g_assert_cmpint(x->first_ts, ==, S(0.31));
-    g_assert_cmpint(x->last_ts, ==, S(3.38));
+    g_assert_cmpint(dm_txn_last_ts(f.tr, x), ==, S(3.38));
     for (guint32 fr = 1; fr <= 4; fr++)
         g_assert_cmpuint(fx_item(&f, fr, 0)->txn, ==, 1);
     assert_outcome(&f, 1, DM_OUTCOME_UNANSWERED);
@@ -1128,7 +1200,7 @@ test_tcp_syn_silent(void)
     dm_tracker_finish(f.tr);
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 1);
     assert_outcome(&f, 1, DM_OUTCOME_INCOMPLETE);
-    g_assert_cmpuint(fx_txn(&f, 1)->attempts, ==, 2);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, fx_txn(&f, 1)), ==, 2);
     fx_clear(&f);
 
     /* mid-capture it is no transaction yet: a statistic drawn now reads
@@ -1188,7 +1260,7 @@ test_tcp_connection_with_query(void)
     const dm_txn *x = fx_txn(&f, 1);
     g_assert_false(x->flags & DM_T_CONNECTION);
     g_assert_cmpuint(x->transport, ==, DM_TCP);
-    g_assert_cmpuint(x->attempts, ==, 1);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, x), ==, 1);
     assert_outcome(&f, 1, DM_OUTCOME_ANSWERED);
     /* only the SYN may carry an item, and it belongs to no transaction */
     for (guint32 fr = 2; fr <= 3; fr++)
@@ -1280,7 +1352,7 @@ test_tc_fallback_answered(void)
     guint32 tc = fx_response(&f, 2, 0.001, &u, 0x583f, "tcpok.example.test", 1, 0, 0, TRUE);
     assert_outcome(&f, 1, DM_OUTCOME_TRUNCATED);
     g_assert_true(fx_txn(&f, 1)->flags & DM_T_TC);
-    g_assert_cmpuint(fx_txn(&f, 1)->answer_item, ==, tc);
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, fx_txn(&f, 1)), ==, tc);
     fx_tcp(&f, 3, 0.002, &t, TRUE, FX_SYN);
     fx_tcp(&f, 4, 0.0021, &t, FALSE, FX_SYN | FX_ACK);
     fx_tcp(&f, 5, 0.0022, &t, TRUE, FX_ACK);
@@ -1293,7 +1365,7 @@ test_tc_fallback_answered(void)
     g_assert_cmpuint(x->transport, ==, DM_TCP);
     g_assert_false(x->flags & DM_T_CONNECTION);
     g_assert_cmpuint(x->id, ==, 0xa616);
-    g_assert_cmpuint(x->attempts, ==, 1);                /* DNS queries, not SYNs */
+    g_assert_cmpuint(dm_txn_attempts(f.tr, x), ==, 1);                /* DNS queries, not SYNs */
     g_assert_cmpuint(x->first_item, ==, q);
     g_assert_cmpstr(dm_tracker_name(f.tr, x->name), ==, "tcpok.example.test");
     g_assert_cmpuint(fx_item(&f, 6, 0)->txn, ==, 2);
@@ -1404,7 +1476,7 @@ test_tc_fallback_silent(void)
     dm_tracker_finish(f.tr);
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 2);
     assert_outcome(&f, 2, DM_OUTCOME_UNANSWERED);
-    g_assert_cmpuint(fx_txn(&f, 2)->attempts, ==, 3);
+    g_assert_cmpuint(dm_txn_attempts(f.tr, fx_txn(&f, 2)), ==, 3);
     g_assert_cmpuint(fx_ext(&f, 2)->fallback_of, ==, 1);
     assert_lookup(&f, 1, DM_LOOKUP_FAILED);
     fx_clear(&f);
@@ -1430,7 +1502,7 @@ test_axfr(void)
         g_assert_false(it->flags & (DM_F_DUPLICATE | DM_F_MISMATCH));
     }
     g_assert_true(fx_txn(&f, 1)->flags & DM_T_MULTI);
-    g_assert_cmpuint(fx_txn(&f, 1)->answer_item, ==, r1);
+    g_assert_cmpuint(dm_txn_answer_item(f.tr, fx_txn(&f, 1)), ==, r1);
     assert_outcome(&f, 1, DM_OUTCOME_ANSWERED);
     char b[16];
     g_assert_cmpstr(dm_qtype_text(252, b, sizeof b), ==, "AXFR");
@@ -1500,7 +1572,8 @@ test_backwards_time(void)
     fx_query(&f, 6, 10.5, &u3, 3, "c.example.test", 1);   /* 0.5 s earlier: attempt 2 */
     g_assert_cmpuint(fx_item(&f, 6, 0)->txn, ==, 3);
     g_assert_cmpuint(fx_item(&f, 6, 0)->ref, ==, 2);
-    g_assert_cmpint(fx_txn(&f, 3)->last_ts, ==, S(11.0));   /* the latest, not the last fed */
+    /* the latest, not the last fed */
+    g_assert_cmpint(dm_txn_last_ts(f.tr, fx_txn(&f, 3)), ==, S(11.0));
     fx_query(&f, 7, 9.0, &u4, 4, "a.example.test", 1);
     fx_query(&f, 8, 17.0, &u5, 5, "d.example.test", 1);
     fx_answer(&f, 9, 17.001, &u5, 5, "d.example.test", 1);
@@ -1573,7 +1646,7 @@ test_far_future(void)
     assert_outcome(&f, 3, DM_OUTCOME_ANSWERED);
     g_assert_cmpuint(dm_lookups_of(f.ls, 3), !=, dm_lookups_of(f.ls, 2));
     dm_time rtt;
-    g_assert_true(dm_txn_rtt(fx_txn(&f, 3), &rtt));
+    g_assert_true(dm_txn_rtt(f.tr, fx_txn(&f, 3), &rtt));
     g_assert_cmpint(rtt, >=, 0);
     /* Times are nanoseconds since 1970 in 64 bits: past 2262-04-11 they
      * saturate (README, "Timestamps"): the outcome is still right, a
@@ -1705,6 +1778,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/response/answered", test_answered);
+    g_test_add_func("/compact/overflow", test_compact);
     g_test_add_func("/response/rcodes", test_rcodes);
     g_test_add_func("/response/ede", test_ede);
     g_test_add_func("/response/duplicate", test_duplicate);

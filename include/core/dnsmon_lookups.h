@@ -29,13 +29,13 @@ typedef struct {
     guint32 servers;            /* distinct servers tried */
     guint32 server;             /* the first one (interned address) */
     guint32 more_servers;       /* id of its set of servers once a second one came, or 0 */
-    guint16 open;               /* transactions not settled yet (saturating) */
-    guint8 settled;
-    guint8 final;               /* its outcome, computed once the capture ended */
-    guint8 troubled;            /* a failed or truncated transaction came before its answer */
-    guint8 sealed;              /* its outcome is fixed: its first transactions are forgotten */
     guint32 touched;            /* the tracker's clock at its latest event */
-} dm_lookup;
+    guint16 open;               /* transactions not settled yet (saturating) */
+    guint8 settled : 1;
+    guint8 final : 3;           /* its outcome, computed once the capture ended */
+    guint8 troubled : 1;        /* a failed or truncated transaction came before its answer */
+    guint8 sealed : 1;          /* its outcome is fixed: its first transactions are forgotten */
+} dm_lookup;                    /* 48 bytes */
 
 typedef struct dm_lookups dm_lookups;
 
@@ -80,6 +80,7 @@ gboolean dm_lookups_txn_final(const dm_lookups *ls, guint32 txn);
 void dm_lookups_forget(dm_lookups *ls, guint32 until);
 
 gsize dm_lookups_bytes(const dm_lookups *ls);
+guint dm_lookups_memory(const dm_lookups *ls, dm_memory_part *parts, guint max);
 
 G_END_DECLS
 

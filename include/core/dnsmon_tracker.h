@@ -66,7 +66,8 @@ enum {
     DM_T_MULTI        = 1u << 11,   /* AXFR/IXFR: several response messages */
     DM_T_EDE          = 1u << 12,   /* the deciding response carries an EDE */
     DM_T_BOUNCED      = 1u << 13,   /* an ICMP error quotes one of its responses */
-    DM_T_CUT          = 1u << 14    /* settled incomplete by dm_tracker_finish */
+    DM_T_CUT          = 1u << 14,   /* settled incomplete by dm_tracker_finish */
+    DM_T_QCLASS       = 1u << 15    /* its question's class is not IN (1; 0 without one): in ext */
 };
 
 /* What a transaction's messages said beyond the RCODE (dm_txn.dns). */
@@ -173,24 +174,35 @@ typedef struct {
     guint8 quotes_response;
 } dm_icmp;
 
+/* A transaction: 56 bytes (docs/design.md, "Memory"). What does not fit
+ * (times before its first attempt or 4.29 s or more after it, items before
+ * its first or 65,535 or more after it, 3 attempts or more, a class other
+ * than IN) is in its side record: read those through dm_txn_last_ts(),
+ * dm_txn_answer_ts(), dm_txn_last_item(), dm_txn_answer_item(),
+ * dm_txn_attempts() and dm_txn_qclass(). */
 typedef struct {
     dm_time first_ts;           /* first attempt */
-    dm_time last_ts;            /* latest attempt */
-    dm_time answer_ts;          /* the deciding response, when DM_T_ANSWERED */
+    guint32 last_dt;            /* latest attempt: ns after first_ts (DM_DT_EXT: in ext) */
+    guint32 answer_dt;          /* the deciding response, when DM_T_ANSWERED: likewise */
     guint32 client, server;     /* interned addresses */
     guint32 name;               /* interned question name, 0 = none */
-    guint32 first_item, last_item;  /* first and latest attempt */
-    guint32 answer_item;        /* deciding response, 0 = none */
+    guint32 first_item;         /* first attempt */
     guint32 ext;                /* rarely needed data, 0 = none */
-    guint32 attempts;
-    guint16 client_port, server_port;
-    guint16 id, qtype, qclass;
-    guint16 flags;              /* DM_T_* */
-    guint8 rcode;               /* of the deciding response */
-    guint8 transport;           /* dm_transport */
-    guint8 dns;                 /* DM_D_* */
     guint32 touched;            /* the tracker's clock at its latest event (dm_tracker_clock) */
+    guint16 client_port, server_port;
+    guint16 id, qtype;
+    guint16 flags;              /* DM_T_* */
+    guint16 last_d;             /* latest attempt's item after first_item (DM_D16_EXT: in ext) */
+    guint16 answer_d;           /* deciding response's item after first_item, 0 none (likewise) */
+    guint16 rcode : 4;          /* of the deciding response (the header's) */
+    guint16 transport : 3;      /* dm_transport */
+    guint16 attempts2 : 2;      /* attempts, 0-2 (DM_ATTEMPTS_EXT: in ext) */
+    guint16 dns : 7;            /* DM_D_* */
 } dm_txn;
+
+#define DM_DT_EXT G_MAXUINT32
+#define DM_D16_EXT G_MAXUINT16
+#define DM_ATTEMPTS_EXT 3
 
 /* What only some transactions need. */
 typedef struct {
@@ -207,9 +219,13 @@ typedef struct {
     guint32 first_icmp, last_icmp;  /* its ICMP errors, a list through dm_icmp.next */
     guint32 query_icmp;         /* the first one quoting a query */
     guint32 learned;            /* names the deciding response taught: see dm_txn_learned */
+    guint32 attempts;           /* what does not fit its transaction (dm_txn) */
     dm_time closed;             /* an encrypted connection: when its fate was sealed */
     guint8 alert_level, alert_desc;     /* its TLS alert, when DM_D_TLS_FAILED by one */
+    guint16 qclass;             /* what does not fit its transaction */
     guint32 txn;                /* whose it is */
+    dm_time last_ts, answer_ts; /* what does not fit its transaction */
+    guint32 last_item, answer_item;
     char *ede_text;
 } dm_txn_ext;
 
@@ -323,7 +339,16 @@ dm_outcome dm_txn_outcome(const dm_tracker *tr, const dm_txn *t);
 /* What a frame shows while the first pass runs: a response decides at
  * once; everything else is pending until the capture ends. */
 dm_outcome dm_txn_shown_outcome(const dm_tracker *tr, const dm_txn *t);
-gboolean dm_txn_rtt(const dm_txn *t, dm_time *rtt);
+gboolean dm_txn_rtt(const dm_tracker *tr, const dm_txn *t, dm_time *rtt);
+/* Its latest attempt (the latest in time), and its deciding response
+ * (when DM_T_ANSWERED). */
+dm_time dm_txn_last_ts(const dm_tracker *tr, const dm_txn *t);
+dm_time dm_txn_answer_ts(const dm_tracker *tr, const dm_txn *t);
+/* The items of its latest attempt and of its deciding response (0: none). */
+guint32 dm_txn_last_item(const dm_tracker *tr, const dm_txn *t);
+guint32 dm_txn_answer_item(const dm_tracker *tr, const dm_txn *t);
+guint32 dm_txn_attempts(const dm_tracker *tr, const dm_txn *t);
+guint16 dm_txn_qclass(const dm_tracker *tr, const dm_txn *t);
 /* Its latest response item (what a bounced ICMP error quotes), or 0. */
 guint32 dm_txn_last_response(const dm_tracker *tr, const dm_txn *t);
 /* First ICMP error quoting one of its queries, or NULL. */
@@ -358,6 +383,15 @@ void dm_tracker_forget(dm_tracker *tr, guint32 until);
 
 /* Memory the tracker holds, in bytes (for the benchmark). */
 gsize dm_tracker_bytes(const dm_tracker *tr);
+/* The same by part (DNSMON_MEMORY=2): fills at most max of them, returns
+ * how many. count: records, where that means something (else 0). */
+typedef struct {
+    const char *what;
+    gsize bytes;
+    guint32 count;
+} dm_memory_part;
+#define DM_MEMORY_PARTS 16
+guint dm_tracker_memory(const dm_tracker *tr, dm_memory_part *parts, guint max);
 
 G_END_DECLS
 

@@ -55,10 +55,10 @@ dm_failure_detail(const dm_tracker *tr, const dm_txn *t, dm_outcome o)
     }
     case DM_OUTCOME_UNANSWERED:
         return g_strdup_printf("no response within %g s (%u attempt%s)",
-                               dm_tracker_config(tr)->timeout, t->attempts,
-                               t->attempts == 1 ? "" : "s");
+                               dm_tracker_config(tr)->timeout, dm_txn_attempts(tr, t),
+                               dm_txn_attempts(tr, t) == 1 ? "" : "s");
     case DM_OUTCOME_INCOMPLETE:
-        return dm_capture_end_text(dm_time_diff(dm_tracker_end_time(tr), t->last_ts));
+        return dm_capture_end_text(dm_time_diff(dm_tracker_end_time(tr), dm_txn_last_ts(tr, t)));
     case DM_OUTCOME_LAME:
         return g_strdup("NOERROR without answers, not authoritative, no referral (lame)");
     case DM_OUTCOME_TLS_FAILED: {

@@ -35,7 +35,7 @@ dm_time
 dm_encrypted_end(const dm_tracker *tr, const dm_txn *t)
 {
     const dm_txn_ext *e = dm_tracker_ext(tr, t);
-    dm_time end = MAX(t->first_ts, t->last_ts);
+    dm_time end = MAX(t->first_ts, dm_txn_last_ts(tr, t));
     if (e && e->closed)
         end = MAX(end, e->closed);
     const dm_icmp *ic = dm_txn_icmp_on_query(tr, t);

@@ -140,7 +140,7 @@ txn_count(dm_ledger *l, const dm_tracker *tr, guint32 id, const dm_ledger_fns *f
         return;
     if ((t->flags & DM_T_CONNECTION) && g_hash_table_size(l->early_syns) &&
         (g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(t->first_item)) ||
-         g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(t->last_item))))
+         g_hash_table_contains(l->early_syns, GUINT_TO_POINTER(dm_txn_last_item(tr, t)))))
         mark_seen(&l->txns, id);
     count(&l->txns, id, (int)dm_txn_outcome(tr, dm_tracker_txn(tr, id)), fns->txn, user);
 }

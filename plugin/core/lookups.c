@@ -34,6 +34,8 @@ struct dm_lookups {
 #define NEXT(ls, txn) (*DM_FIFO_AT(&(ls)->next, guint32, txn))
 #define OPEN(ls, txn) (*DM_FIFO_AT(&(ls)->open, guint8, txn))
 
+G_STATIC_ASSERT(sizeof(dm_lookup) == 48);
+
 /* ---- the index: client and question of a lookup's first transaction ---- */
 
 typedef struct {
@@ -48,7 +50,7 @@ key_of_txn(const dm_tracker *tr, const dm_txn *t, lkey *k)
     k->client = t->client;
     k->folded = dm_tracker_name_folded(tr, t->name);
     k->qtype = t->qtype;
-    k->qclass = t->qclass;
+    k->qclass = dm_txn_qclass(tr, t);
 }
 
 static guint64
@@ -504,7 +506,7 @@ dm_lookup_delay(const dm_lookups *ls, const dm_lookup *l, dm_time *delay)
         *delay = *d;
         return TRUE;
     }
-    *delay = MAX(dm_time_diff(def->answer_ts, first->first_ts), 0);
+    *delay = MAX(dm_time_diff(dm_txn_answer_ts(ls->tr, def), first->first_ts), 0);
     return TRUE;
 }
 
@@ -603,10 +605,29 @@ dm_lookups_forget(dm_lookups *ls, guint32 until)
     dm_fifo_drop(&ls->settled, dm_fifo_end(&ls->settled));
 }
 
+guint
+dm_lookups_memory(const dm_lookups *ls, dm_memory_part *parts, guint max)
+{
+    const dm_memory_part all[] = {
+        { "lookups", dm_fifo_bytes(&ls->lookups), ls->lookups.a->len },
+        { "per transaction", dm_fifo_bytes(&ls->of_txn) + dm_fifo_bytes(&ls->next) +
+          dm_fifo_bytes(&ls->open), ls->of_txn.a->len },
+        { "index", dm_gindex_bytes(&ls->ix), 0 },
+        { "time-outs", dm_heap_bytes(&ls->timers), 0 },
+        { "settle log", dm_fifo_bytes(&ls->settled), ls->settled.a->len },
+        { "the layer itself", sizeof *ls, 0 },
+    };
+    guint n = MIN(max, G_N_ELEMENTS(all));
+    memcpy(parts, all, n * sizeof *parts);
+    return n;
+}
+
 gsize
 dm_lookups_bytes(const dm_lookups *ls)
 {
-    return sizeof *ls + dm_fifo_bytes(&ls->lookups) + dm_fifo_bytes(&ls->of_txn) +
-           dm_fifo_bytes(&ls->next) + dm_fifo_bytes(&ls->open) +
-           dm_gindex_bytes(&ls->ix) + dm_heap_bytes(&ls->timers) + dm_fifo_bytes(&ls->settled);
+    dm_memory_part parts[DM_MEMORY_PARTS];
+    gsize n = 0;
+    for (guint i = 0, k = dm_lookups_memory(ls, parts, DM_MEMORY_PARTS); i < k; i++)
+        n += parts[i].bytes;
+    return n;
 }

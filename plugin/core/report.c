@@ -879,7 +879,7 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
         finding *f = finding_for(by_server, order, t);
         f->txns++;
         gboolean connection = (t->flags & DM_T_CONNECTION) != 0;
-        guint attempts = connection && e ? e->syns : t->attempts;
+        guint attempts = connection && e ? e->syns : dm_txn_attempts(tr, t);
         f->queries += attempts;
         f->connections += connection;
         if (o == DM_OUTCOME_TRUNCATED) {
@@ -898,7 +898,7 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
             healthy_by[o]++;
             g_hash_table_add(healthy_servers, GUINT_TO_POINTER(t->server));
             dm_time rtt;
-            if (dm_txn_rtt(t, &rtt)) {
+            if (dm_txn_rtt(tr, t, &rtt)) {
                 rtt_sum += (double)rtt / 1e6;
                 rtt_n++;
             }
@@ -941,9 +941,9 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
         if (t->name)
             keyset_add(&f->names, question_key(tr, t), question_show(t));
         f->first = MIN(f->first, t->first_ts);
-        f->last = MAX(f->last, t->last_ts);
+        f->last = MAX(f->last, dm_txn_last_ts(tr, t));
         if (t->flags & DM_T_ANSWERED)
-            f->last = MAX(f->last, t->answer_ts);
+            f->last = MAX(f->last, dm_txn_answer_ts(tr, t));
         note_reporters(f, tr, t);
     }
     /* Evidence: every frame of the failed transactions, in one pass. */

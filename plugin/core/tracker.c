@@ -39,6 +39,144 @@ dm_tracker_ext(const dm_tracker *tr, const dm_txn *t)
     return t->ext ? DM_FIFO_AT(&tr->exts, dm_txn_ext, t->ext) : NULL;
 }
 
+/* ---- what a transaction keeps compact ------------------------------------ */
+
+G_STATIC_ASSERT(sizeof(dm_txn) == 56);
+G_STATIC_ASSERT(sizeof(dm_txn_ext) == 104);
+
+static const dm_txn_ext *
+ext_of(const dm_tracker *tr, const dm_txn *t)
+{
+    return DM_FIFO_AT(&tr->exts, dm_txn_ext, t->ext);
+}
+
+dm_time
+dm_txn_last_ts(const dm_tracker *tr, const dm_txn *t)
+{
+    return t->last_dt == DM_DT_EXT ? ext_of(tr, t)->last_ts : t->first_ts + t->last_dt;
+}
+
+dm_time
+dm_txn_answer_ts(const dm_tracker *tr, const dm_txn *t)
+{
+    return t->answer_dt == DM_DT_EXT ? ext_of(tr, t)->answer_ts : t->first_ts + t->answer_dt;
+}
+
+guint32
+dm_txn_last_item(const dm_tracker *tr, const dm_txn *t)
+{
+    return t->last_d == DM_D16_EXT ? ext_of(tr, t)->last_item : t->first_item + t->last_d;
+}
+
+guint32
+dm_txn_answer_item(const dm_tracker *tr, const dm_txn *t)
+{
+    if (t->answer_d == DM_D16_EXT)
+        return ext_of(tr, t)->answer_item;
+    return t->answer_d ? t->first_item + t->answer_d : 0;
+}
+
+guint32
+dm_txn_attempts(const dm_tracker *tr, const dm_txn *t)
+{
+    return t->attempts2 == DM_ATTEMPTS_EXT ? ext_of(tr, t)->attempts : t->attempts2;
+}
+
+guint16
+dm_txn_qclass(const dm_tracker *tr, const dm_txn *t)
+{
+    if (t->flags & DM_T_QCLASS)
+        return ext_of(tr, t)->qclass;
+    return t->name ? 1 : 0;
+}
+
+/* A time after first_ts in 32 bits of ns, or DM_DT_EXT. */
+static guint32
+dt_of(const dm_txn *t, dm_time ts)
+{
+    dm_time d = dm_time_diff(ts, t->first_ts);
+    return d >= 0 && d < (dm_time)DM_DT_EXT ? (guint32)d : DM_DT_EXT;
+}
+
+/* An item at or after first_item in 16 bits, or DM_D16_EXT. */
+static guint16
+d16_of(const dm_txn *t, guint32 item)
+{
+    guint32 d = item - t->first_item;
+    return item >= t->first_item && d < DM_D16_EXT ? (guint16)d : DM_D16_EXT;
+}
+
+void
+tk_set_last_ts(dm_tracker *tr, dm_txn *t, dm_time ts)
+{
+    t->last_dt = dt_of(t, ts);
+    if (t->last_dt == DM_DT_EXT)
+        tk_ext(tr, t)->last_ts = ts;
+}
+
+void
+tk_set_last_item(dm_tracker *tr, dm_txn *t, guint32 item)
+{
+    t->last_d = d16_of(t, item);
+    if (t->last_d == DM_D16_EXT)
+        tk_ext(tr, t)->last_item = item;
+}
+
+void
+tk_set_answer_ts(dm_tracker *tr, dm_txn *t, dm_time ts)
+{
+    t->answer_dt = dt_of(t, ts);
+    if (t->answer_dt == DM_DT_EXT)
+        tk_ext(tr, t)->answer_ts = ts;
+}
+
+void
+tk_set_answer_item(dm_tracker *tr, dm_txn *t, guint32 item)
+{
+    /* 0 (none) is 0; an item equal to the first one is kept in ext */
+    t->answer_d = item ? d16_of(t, item) : 0;
+    if (item && t->answer_d == 0)
+        t->answer_d = DM_D16_EXT;
+    if (t->answer_d == DM_D16_EXT)
+        tk_ext(tr, t)->answer_item = item;
+}
+
+/* Its first attempt, which is its latest too; a deciding response already
+ * there is kept, now relative to it. */
+void
+tk_set_first(dm_tracker *tr, dm_txn *t, guint32 item, dm_time ts)
+{
+    gboolean answered = (t->flags & DM_T_ANSWERED) != 0;
+    dm_time answer = answered ? dm_txn_answer_ts(tr, t) : 0;
+    guint32 answer_item = dm_txn_answer_item(tr, t);
+    t->first_item = item;
+    t->first_ts = ts;
+    t->last_dt = 0;
+    t->last_d = 0;
+    t->answer_dt = 0;
+    if (answered)
+        tk_set_answer_ts(tr, t, answer);
+    tk_set_answer_item(tr, t, answer_item);
+}
+
+void
+tk_set_attempts(dm_tracker *tr, dm_txn *t, guint32 n)
+{
+    t->attempts2 = n < DM_ATTEMPTS_EXT ? n : DM_ATTEMPTS_EXT;
+    if (t->attempts2 == DM_ATTEMPTS_EXT)
+        tk_ext(tr, t)->attempts = n;
+}
+
+void
+tk_set_qclass(dm_tracker *tr, dm_txn *t, guint16 qclass)
+{
+    t->flags &= (guint16)~DM_T_QCLASS;
+    if (qclass != (t->name ? 1 : 0)) {
+        t->flags |= DM_T_QCLASS;
+        tk_ext(tr, t)->qclass = qclass;
+    }
+}
+
 /* ---- indices ----------------------------------------------------------- */
 
 static void
@@ -53,7 +191,7 @@ probe_of_txn(const dm_tracker *tr, const dm_txn *t, probe *p)
     p->id = t->id;
     p->folded = t->name ? g_array_index(tr->folded, guint32, t->name - 1) : 0;
     p->qtype = t->qtype;
-    p->qclass = t->qclass;
+    p->qclass = dm_txn_qclass(tr, t);
 }
 
 static void
@@ -312,24 +450,44 @@ tk_notify(dm_tracker *tr, dm_event ev, guint32 txn, dm_time ts)
     }
 }
 
+guint
+dm_tracker_memory(const dm_tracker *tr, dm_memory_part *parts, guint max)
+{
+    gsize conns = tr->conns->len * sizeof(dm_conn), ix = 0;
+    for (guint i = 0; i < tr->conns->len; i++) {
+        const dm_conn *c = &g_array_index(tr->conns, dm_conn, i);
+        conns += (c->syn_items ? c->syn_items->len : 0) * sizeof(guint32);
+        conns += (c->txns ? c->txns->len : 0) * sizeof(guint32);
+    }
+    for (int k = 0; k < IX_COUNT; k++)
+        ix += dm_gindex_bytes(&tr->ix[k]);
+    const dm_memory_part all[] = {
+        { "transactions", dm_fifo_bytes(&tr->txns), tr->txns.a->len },
+        { "side records", dm_fifo_bytes(&tr->exts), tr->exts.a->len },
+        { "items", dm_fifo_bytes(&tr->items), tr->items.a->len },
+        { "ICMP errors", dm_fifo_bytes(&tr->icmps), tr->icmps.a->len },
+        { "notes", dm_fifo_bytes(&tr->notes), tr->notes.a->len },
+        { "connections", conns, tr->conns->len },
+        { "names", dm_intern_bytes_used(tr->names) + tr->folded->len * sizeof(guint32), 0 },
+        { "addresses", dm_intern_bytes_used(tr->addrs), 0 },
+        { "indexes", ix, 0 },
+        { "time-outs", dm_heap_bytes(&tr->timers), 0 },
+        { "settle log", dm_fifo_bytes(&tr->settled), tr->settled.a->len },
+        { "learned names", dm_fifo_bytes(&tr->learned), 0 },
+        { "the tracker itself", sizeof *tr, 0 },
+    };
+    guint n = MIN(max, G_N_ELEMENTS(all));
+    memcpy(parts, all, n * sizeof *parts);
+    return n;
+}
+
 gsize
 dm_tracker_bytes(const dm_tracker *tr)
 {
-    gsize n = sizeof *tr;
-    n += dm_fifo_bytes(&tr->txns) + dm_fifo_bytes(&tr->exts);
-    n += dm_fifo_bytes(&tr->items) + dm_fifo_bytes(&tr->icmps);
-    n += dm_fifo_bytes(&tr->notes) + tr->conns->len * sizeof(dm_conn);
-    for (guint i = 0; i < tr->conns->len; i++) {
-        const dm_conn *c = &g_array_index(tr->conns, dm_conn, i);
-        n += (c->syn_items ? c->syn_items->len : 0) * sizeof(guint32);
-        n += (c->txns ? c->txns->len : 0) * sizeof(guint32);
-    }
-    n += tr->folded->len * sizeof(guint32);
-    n += dm_heap_bytes(&tr->timers) + dm_fifo_bytes(&tr->settled);
-    n += dm_fifo_bytes(&tr->learned);
-    n += dm_intern_bytes_used(tr->names) + dm_intern_bytes_used(tr->addrs);
-    for (int k = 0; k < IX_COUNT; k++)
-        n += dm_gindex_bytes(&tr->ix[k]);
+    dm_memory_part parts[DM_MEMORY_PARTS];
+    gsize n = 0;
+    for (guint i = 0, k = dm_tracker_memory(tr, parts, DM_MEMORY_PARTS); i < k; i++)
+        n += parts[i].bytes;
     return n;
 }
 
@@ -427,7 +585,7 @@ dm_txn_flow(const dm_tracker *tr, const dm_txn *t, dm_flow *f)
 dm_question
 dm_txn_question(const dm_tracker *tr, const dm_txn *t)
 {
-    dm_question q = { dm_tracker_name(tr, t->name), t->qtype, t->qclass };
+    dm_question q = { dm_tracker_name(tr, t->name), t->qtype, dm_txn_qclass(tr, t) };
     return q;
 }
 
@@ -456,7 +614,8 @@ static void
 arm(dm_tracker *tr, dm_txn *t)
 {
     if (!(t->flags & (DM_T_ANSWERED | DM_T_SETTLED)))
-        dm_heap_push(&tr->timers, dm_time_add(t->last_ts, tr->timeout), tk_txn_id(tr, t), TIMER_TXN);
+        dm_heap_push(&tr->timers, dm_time_add(dm_txn_last_ts(tr, t), tr->timeout), tk_txn_id(tr, t),
+                     TIMER_TXN);
 }
 
 void
@@ -645,11 +804,12 @@ tk_txn_new(dm_tracker *tr, const probe *p, guint32 name, dm_time ts, guint flags
     t.id = p->id;
     t.name = name;
     t.qtype = p->qtype;
-    t.qclass = p->qclass;
-    t.first_ts = t.last_ts = ts;
+    t.first_ts = ts;
     t.flags = (guint16)flags;
     t.touched = tr->clock;
-    return dm_fifo_append(&tr->txns, &t);
+    guint32 id = dm_fifo_append(&tr->txns, &t);
+    tk_set_qclass(tr, TXN(tr, id), p->qclass);
+    return id;
 }
 
 /* Indexed by its DNS key (not for connection attempts without a query). */
@@ -667,7 +827,7 @@ gboolean
 tk_same_question(const dm_tracker *tr, const dm_txn *t, guint32 folded, guint16 type, guint16 klass)
 {
     return t->name && dm_tracker_name_folded(tr, t->name) == folded && t->qtype == type &&
-           t->qclass == klass;
+           dm_txn_qclass(tr, t) == klass;
 }
 
 /* A truncated UDP answer from this server to this client at most
@@ -684,8 +844,9 @@ tk_truncated_for(const dm_tracker *tr, guint32 client, guint32 server, dm_time t
         return 0;
     const dm_txn *t = TXN(tr, u);
     const dm_txn_ext *e = dm_tracker_ext(tr, t);
-    if ((e && e->fallback_in) || dm_time_diff(ts, t->answer_ts) > tr->lookup_window ||
-        dm_time_diff(ts, t->answer_ts) < 0)
+    dm_time answer = dm_txn_answer_ts(tr, t);
+    if ((e && e->fallback_in) || dm_time_diff(ts, answer) > tr->lookup_window ||
+        dm_time_diff(ts, answer) < 0)
         return 0;
     return u;
 }
@@ -701,14 +862,15 @@ dm_txn *
 tk_attempt(dm_tracker *tr, guint32 id, guint32 item, dm_time ts)
 {
     dm_txn *t = TXN(tr, id);
-    t->attempts++;
-    if (t->attempts == 1) {
-        t->first_item = item;
-        t->first_ts = t->last_ts = ts;
-    } else if (ts > t->last_ts) {
-        t->last_ts = ts;
+    guint32 n = dm_txn_attempts(tr, t) + 1;
+    tk_set_attempts(tr, t, n);
+    if (n == 1) {
+        tk_set_first(tr, t, item, ts);
+    } else {
+        if (ts > dm_txn_last_ts(tr, t))
+            tk_set_last_ts(tr, t, ts);
+        tk_set_last_item(tr, t, item);
     }
-    t->last_item = item;
     /* A new attempt reopens a transaction that had settled silent. */
     if ((t->flags & DM_T_SETTLED) && !(t->flags & DM_T_ANSWERED))
         t->flags &= (guint16)~(DM_T_SETTLED | DM_T_CUT);
@@ -758,7 +920,7 @@ dm_txn_outcome(const dm_tracker *tr, const dm_txn *t)
         return DM_OUTCOME_REJECTED;
     if (t->flags & DM_T_WRONG_SOURCE)
         return DM_OUTCOME_WRONG_SOURCE;
-    if (dm_time_diff(tr->end, t->last_ts) < tr->timeout)
+    if (dm_time_diff(tr->end, dm_txn_last_ts(tr, t)) < tr->timeout)
         return DM_OUTCOME_INCOMPLETE;
     return DM_OUTCOME_UNANSWERED;
 }
@@ -775,11 +937,11 @@ dm_txn_shown_outcome(const dm_tracker *tr, const dm_txn *t)
 }
 
 gboolean
-dm_txn_rtt(const dm_txn *t, dm_time *rtt)
+dm_txn_rtt(const dm_tracker *tr, const dm_txn *t, dm_time *rtt)
 {
     if (!(t->flags & DM_T_ANSWERED))
         return FALSE;
-    *rtt = dm_time_diff(t->answer_ts, t->first_ts);
+    *rtt = dm_time_diff(dm_txn_answer_ts(tr, t), t->first_ts);
     return TRUE;
 }
 
@@ -787,7 +949,7 @@ guint32
 dm_txn_last_response(const dm_tracker *tr, const dm_txn *t)
 {
     const dm_txn_ext *e = dm_tracker_ext(tr, t);
-    return (e && e->last_resp) ? e->last_resp : t->answer_item;
+    return (e && e->last_resp) ? e->last_resp : dm_txn_answer_item(tr, t);
 }
 
 const dm_icmp *
@@ -800,8 +962,8 @@ dm_txn_icmp_on_query(const dm_tracker *tr, const dm_txn *t)
 guint32
 dm_txn_last_frame(const dm_tracker *tr, const dm_txn *t)
 {
-    guint32 f = MAX(dm_tracker_item_frame(tr, t->last_item),
-                    dm_tracker_item_frame(tr, t->answer_item));
+    guint32 f = MAX(dm_tracker_item_frame(tr, dm_txn_last_item(tr, t)),
+                    dm_tracker_item_frame(tr, dm_txn_answer_item(tr, t)));
     const dm_txn_ext *e = dm_tracker_ext(tr, t);
     if (e) {
         f = MAX(f, dm_tracker_item_frame(tr, e->last_resp));

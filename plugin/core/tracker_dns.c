@@ -29,8 +29,8 @@ adopt(dm_tracker *tr, guint32 cid, guint32 name, const probe *p)
     t->id = p->id;
     t->name = name;
     t->qtype = p->qtype;
-    t->qclass = p->qclass;
-    t->attempts = 0;            /* from now on attempts are DNS queries */
+    tk_set_qclass(tr, t, p->qclass);
+    tk_set_attempts(tr, t, 0);            /* from now on attempts are DNS queries */
     return id;
 }
 
@@ -66,7 +66,7 @@ tk_dns_query(dm_tracker *tr, const dm_dns_msg *m)
     guint32 r = name ? tk_ix_find(tr, IX_QUESTION, &p) : tk_ix_find(tr, IX_KEY, &p);
     if (r) {
         const dm_txn *t = TXN(tr, r);
-        dm_time since = dm_time_diff(m->ts, t->last_ts);
+        dm_time since = dm_time_diff(m->ts, dm_txn_last_ts(tr, t));
         if (!(t->flags & (DM_T_ANSWERED | DM_T_CONNECTION)) && since <= tr->window &&
             dm_time_diff(m->ts, t->first_ts) <= tr->horizon_ns && (name || !t->name)) {
             id = r;
@@ -86,9 +86,10 @@ tk_dns_query(dm_tracker *tr, const dm_dns_msg *m)
     if ((flags & DM_F_RETRANSMISSION) &&
         dm_time_diff(m->ts, TXN(tr, id)->first_ts) <= tr->ws_retransmit_timer)
         flags |= DM_F_WS_SAID;     /* Wireshark's DNS dissector says it already */
-    guint32 item = tk_item_add(tr, m->frame, DM_ROLE_QUERY, id, flags, TXN(tr, id)->attempts + 1);
+    guint32 item = tk_item_add(tr, m->frame, DM_ROLE_QUERY, id, flags,
+                               dm_txn_attempts(tr, TXN(tr, id)) + 1);
     dm_txn *t = tk_attempt(tr, id, item, m->ts);
-    if (t->attempts == 1 && m->rd)
+    if (dm_txn_attempts(tr, t) == 1 && m->rd)
         t->dns |= DM_D_RD;
     if (dm_wire((dm_transport)t->transport) == DM_TCP && (t->flags & DM_T_MULTI) == 0 &&
         (t->qtype == 252 || t->qtype == 251))
@@ -228,8 +229,8 @@ tk_dns_response(dm_tracker *tr, const dm_dns_msg *m)
     if (!(flags & (DM_F_DUPLICATE | DM_F_MORE | DM_F_MISMATCH))) {
         /* The first matching response decides. */
         t->flags |= DM_T_ANSWERED;
-        t->answer_item = item;
-        t->answer_ts = m->ts;
+        tk_set_answer_item(tr, t, item);
+        tk_set_answer_ts(tr, t, m->ts);
         t->rcode = m->rcode;
         if (m->ancount)
             t->flags |= DM_T_RECORDS;

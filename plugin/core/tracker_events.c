@@ -34,7 +34,7 @@ advance_time(dm_tracker *tr, dm_time ts)
             continue;           /* forgotten */
         dm_txn *t = TXN(tr, top.id);
         /* A later attempt armed a later time-out: this one is stale. */
-        if (top.at != dm_time_add(t->last_ts, tr->timeout) || (t->flags & DM_T_ANSWERED))
+        if (top.at != dm_time_add(dm_txn_last_ts(tr, t), tr->timeout) || (t->flags & DM_T_ANSWERED))
             continue;
         /* Settled as incomplete by a finish that events came after: its
          * time-out now makes it unanswered, which is logged again. */

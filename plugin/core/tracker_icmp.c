@@ -186,7 +186,7 @@ record(dm_tracker *tr, const dm_icmp_msg *m, const quote *q, const match *r)
         t->flags |= DM_T_BOUNCED;
     } else {
         if (!quoted)
-            quoted = t->last_item;
+            quoted = dm_txn_last_item(tr, t);
         if (!(t->flags & DM_T_ICMP_QUERY)) {
             t->flags |= DM_T_ICMP_QUERY;
             tk_changed(tr, t);

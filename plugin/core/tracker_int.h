@@ -131,6 +131,14 @@ void tk_changed(dm_tracker *tr, dm_txn *t);
 guint32 tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flags,
                     guint32 ref);
 guint32 tk_note_add(dm_tracker *tr, const dm_flow *f, guint32 name, guint16 qtype, guint8 rcode);
+/* Writing what dm_txn_*() read (a value that does not fit goes to ext). */
+void tk_set_first(dm_tracker *tr, dm_txn *t, guint32 item, dm_time ts);
+void tk_set_last_ts(dm_tracker *tr, dm_txn *t, dm_time ts);
+void tk_set_last_item(dm_tracker *tr, dm_txn *t, guint32 item);
+void tk_set_answer_ts(dm_tracker *tr, dm_txn *t, dm_time ts);
+void tk_set_answer_item(dm_tracker *tr, dm_txn *t, guint32 item);
+void tk_set_attempts(dm_tracker *tr, dm_txn *t, guint32 n);
+void tk_set_qclass(dm_tracker *tr, dm_txn *t, guint16 qclass);
 guint32 tk_txn_new(dm_tracker *tr, const probe *p, guint32 name, dm_time ts, guint flags);
 void tk_txn_index_dns(dm_tracker *tr, guint32 id);
 gboolean tk_same_question(const dm_tracker *tr, const dm_txn *t, guint32 folded, guint16 type,

@@ -70,7 +70,7 @@ tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp)
         const dm_txn *u = TXN(tr, udp);
         name = u->name;
         p.qtype = u->qtype;
-        p.qclass = u->qclass;
+        p.qclass = dm_txn_qclass(tr, u);
     }
     guint32 id = tk_txn_new(tr, &p, name, c->first_syn,
                          DM_T_CONNECTION | (name ? 0 : DM_T_NO_QUESTION));
@@ -85,7 +85,7 @@ tk_conn_txn(dm_tracker *tr, guint32 cid, guint32 udp)
         ITEM(tr, it)->txn = id;
         t = tk_attempt(tr, id, it, i == 0 ? c->first_syn : c->last_syn);
     }
-    tk_ext(tr, t)->syns = t->attempts;
+    tk_ext(tr, t)->syns = dm_txn_attempts(tr, t);
     if (udp)
         tk_link_fallback(tr, udp, id);
     tk_ix_put(tr, IX_FLOW, id);
@@ -128,8 +128,8 @@ seal(dm_tracker *tr, guint32 cid, guint8 flag, dm_time ts, guint32 frame)
     /* Decided by time alone: its handshake's last packet is its last
      * attempt, from which incomplete and unanswered are told apart (a
      * capture that ends mid-handshake is not an unanswered SYN). */
-    if (!flag && ts > t->last_ts) {
-        t->last_ts = ts;
+    if (!flag && ts > dm_txn_last_ts(tr, t)) {
+        tk_set_last_ts(tr, t, ts);
         dm_heap_push(&tr->timers, dm_time_add(ts, tr->timeout), id, TIMER_TXN);
     }
     tk_notify(tr, DM_EV_ACTIVITY, id, ts);

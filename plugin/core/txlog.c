@@ -236,12 +236,12 @@ write_txn(GString *o, const dm_tracker *tr, const dm_lookups *ls, const dm_upstr
         kuint(o, "qtype_num", t->qtype);
     else
         knull(o, "qtype_num");
-    kuint(o, "attempts", (t->flags & DM_T_CONNECTION) && e ? e->syns : t->attempts);
+    kuint(o, "attempts", (t->flags & DM_T_CONNECTION) && e ? e->syns : dm_txn_attempts(tr, t));
     kframes(o, "query_frames", tr, g, id, DM_ROLE_QUERY, 0, 0);
     kframes(o, "response_frames", tr, g, id, DM_ROLE_RESPONSE, 0, DM_F_WRONG_SOURCE);
     kframes(o, "icmp_frames", tr, g, id, DM_ROLE_ICMP, 0, 0);
     dm_time rtt = 0;
-    gboolean has_rtt = dm_txn_rtt(t, &rtt);
+    gboolean has_rtt = dm_txn_rtt(tr, t, &rtt);
     kms(o, "rtt_ms", has_rtt, rtt);
     key(o, "rtt");
     if (has_rtt)
@@ -308,7 +308,7 @@ write_txn(GString *o, const dm_tracker *tr, const dm_lookups *ls, const dm_upstr
         kuint(o, "downgrade_of", of);
     else
         knull(o, "downgrade_of");
-    ktime(o, "last_attempt", t->last_ts);
+    ktime(o, "last_attempt", dm_txn_last_ts(tr, t));
     g_string_append(o, "}\n");
 }
 

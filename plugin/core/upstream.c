@@ -119,8 +119,8 @@ static dm_time
 life_end(const dm_upstream *up, const dm_txn *t)
 {
     if (t->flags & DM_T_ANSWERED)
-        return MAX(t->answer_ts, t->first_ts);
-    dm_time last = MAX(t->last_ts, t->first_ts);
+        return MAX(dm_txn_answer_ts(up->tr, t), t->first_ts);
+    dm_time last = MAX(dm_txn_last_ts(up->tr, t), t->first_ts);
     if (t->flags & DM_T_RESET)
         return last;
     if (t->flags & DM_T_ICMP_QUERY) {

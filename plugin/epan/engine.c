@@ -131,7 +131,7 @@ draw_all_now(void)
 }
 
 /* DNSMON_MEMORY=1: what the engine holds, by its own accounting, at the end
- * and each time it forgets (BENCHMARKS.md). */
+ * and each time it forgets (BENCHMARKS.md); DNSMON_MEMORY=2: by part too. */
 static void
 print_memory(const char *when)
 {
@@ -142,6 +142,21 @@ print_memory(const char *when)
             "%zu B, lookups %zu B, upstream %zu B, downgrades %zu B, %.1f B per transaction "
             "held\n", when, dm_tracker_txn_count(tracker), held, dm_tracker_item_count(tracker),
             dm_lookups_count(lookups), t, l, u, d, (double)(t + l + u + d) / MAX(held, 1));
+    if (g_strcmp0(g_getenv("DNSMON_MEMORY"), "2") == 0) {
+        /* by part, per transaction held */
+        dm_memory_part parts[2 * DM_MEMORY_PARTS];
+        guint n = dm_tracker_memory(tracker, parts, DM_MEMORY_PARTS);
+        n += dm_lookups_memory(lookups, parts + n, DM_MEMORY_PARTS);
+        GString *s = g_string_new("dnsmon: memory by part:");
+        for (guint i = 0; i < n; i++) {
+            g_string_append_printf(s, "%s %s %zu B", i ? "," : "", parts[i].what, parts[i].bytes);
+            if (parts[i].count)
+                g_string_append_printf(s, " (%u)", parts[i].count);
+            g_string_append_printf(s, " = %.1f", (double)parts[i].bytes / MAX(held, 1));
+        }
+        fprintf(stderr, "%s\n", s->str);
+        g_string_free(s, TRUE);
+    }
     if (g_getenv("DNSMON_MALLINFO")) {
         struct mallinfo2 mi = mallinfo2();
         fprintf(stderr, "malloc: arena %zu in use %zu mmap %zu free %zu\n", mi.arena, mi.uordblks, mi.hblkhd, mi.fordblks);

@@ -680,7 +680,9 @@ upstream_expert(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outc
     if (!c->final || !c->up || dm_upstream_cause_of(c->up, num) != DM_UPSTREAM_FAILED)
         return;
     guint32 self = (guint32)(it - dm_tracker_item(c->tr, 1)) + 1;
-    guint32 at = t->answer_item ? t->answer_item : t->last_item;
+    guint32 at = dm_txn_answer_item(c->tr, t);
+    if (!at)
+        at = dm_txn_last_item(c->tr, t);
     if (self != at)
         return;
     GArray *frames = g_array_new(FALSE, FALSE, sizeof(guint32));
@@ -715,7 +717,7 @@ add_extras(ctx *c, const dm_txn *t, dm_outcome o)
         add_flag(c, hf_tcp_reset);
     if (e->fallback_of) {
         const dm_txn *u = dm_tracker_txn(c->tr, e->fallback_of);
-        add_link(c, hf_fallback_of, u->answer_item);
+        add_link(c, hf_fallback_of, dm_txn_answer_item(c->tr, u));
     }
     if (e->fallback_in && c->final)
         add_link(c, hf_fallback_in, dm_tracker_txn(c->tr, e->fallback_in)->first_item);
@@ -800,7 +802,7 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
             add_flag(c, hf_tcp_syn);
         } else {
             add_uint(c, hf_attempt, it->ref);
-            add_uint(c, hf_attempts, c->final ? t->attempts : it->ref);
+            add_uint(c, hf_attempts, c->final ? dm_txn_attempts(c->tr, t) : it->ref);
         }
         if (syn && (t->flags & DM_T_CONNECTION)) {
             add_uint(c, hf_attempt, it->ref);
@@ -811,11 +813,11 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
             add_link(c, hf_query_in, (syn && !(t->flags & DM_T_CONNECTION)) ? 0 : t->first_item);
         }
         if (c->final && (t->flags & DM_T_ANSWERED))
-            add_link(c, hf_response_in, t->answer_item);
+            add_link(c, hf_response_in, dm_txn_answer_item(c->tr, t));
         if (c->final)
             add_icmp_links(c, t, self);
         dm_time rtt;
-        if (c->final && dm_txn_rtt(t, &rtt))
+        if (c->final && dm_txn_rtt(c->tr, t, &rtt))
             add_time(c, hf_rtt, hf_rtt_ms, rtt);
     }
     const dm_icmp *ic = NULL;
@@ -847,7 +849,7 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
                srv, dm_transport_text((dm_transport)t->transport), srv);
         g_free(srv);
     } else if (o == DM_OUTCOME_UNANSWERED && syn && (t->flags & DM_T_CONNECTION)) {
-        guint n = e ? e->syns : t->attempts;
+        guint n = e ? e->syns : dm_txn_attempts(c->tr, t);
         char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
         dm_transport tp = (dm_transport)t->transport;
         expert(c, &ei_connection_unanswered, "no answer to the %s to %s within %g s after %u %s",
@@ -857,10 +859,11 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
     } else if (o == DM_OUTCOME_UNANSWERED) {
         char *srv = dm_endpoint_to_str(dm_tracker_addr(c->tr, t->server), t->server_port);
         expert(c, &ei_unanswered, "no response from %s within %g s after %u attempt%s", srv,
-               dm_tracker_config(c->tr)->timeout, t->attempts, t->attempts == 1 ? "" : "s");
+               dm_tracker_config(c->tr)->timeout, dm_txn_attempts(c->tr, t),
+               dm_txn_attempts(c->tr, t) == 1 ? "" : "s");
         g_free(srv);
     } else if (o == DM_OUTCOME_INCOMPLETE) {
-        char *left = dm_capture_end_text(dm_tracker_end_time(c->tr) - t->last_ts);
+        char *left = dm_capture_end_text(dm_tracker_end_time(c->tr) - dm_txn_last_ts(c->tr, t));
         expert(c, &ei_incomplete, "%s, before the %g s timeout", left,
                dm_tracker_config(c->tr)->timeout);
         g_free(left);
@@ -959,15 +962,15 @@ render_response(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outc
         return;
     }
     guint32 self = (guint32)(it - dm_tracker_item(c->tr, 1)) + 1;
-    gboolean deciding = t->answer_item == self;
+    gboolean deciding = dm_txn_answer_item(c->tr, t) == self;
     if (c->tree) {
         add_link(c, hf_query_in, t->first_item);
         if ((t->flags & DM_T_ANSWERED) && !deciding && !(it->flags & DM_F_WRONG_SOURCE))
-            add_link(c, hf_response_in, t->answer_item);
+            add_link(c, hf_response_in, dm_txn_answer_item(c->tr, t));
         if (c->final)
             add_icmp_links(c, t, self);
         dm_time rtt;
-        if (deciding && dm_txn_rtt(t, &rtt))
+        if (deciding && dm_txn_rtt(c->tr, t, &rtt))
             add_time(c, hf_rtt, hf_rtt_ms, rtt);
         if (it->flags & DM_F_TRUNCATED)
             add_flag(c, hf_truncated);
@@ -975,7 +978,7 @@ render_response(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outc
     if (deciding) {
         rcode_expert(c, t, o);
         dm_time took;
-        dm_txn_rtt(t, &took);
+        dm_txn_rtt(c->tr, t, &took);
         char *d = dm_duration_text(took);
         if (t->flags & DM_T_LATE)
             expert(c, &ei_late, "late: answered after %s, later than the %g s timeout", d,
@@ -1005,7 +1008,7 @@ render_response(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outc
         g_free(to);
     } else if ((it->flags & DM_F_DUPLICATE) && !(it->flags & DM_F_WS_SAID)) {
         expert(c, &ei_duplicate, "duplicate response: first response in frame %u",
-               dm_tracker_item_frame(c->tr, t->answer_item));
+               dm_tracker_item_frame(c->tr, dm_txn_answer_item(c->tr, t)));
     }
 }
 
@@ -1018,8 +1021,8 @@ render_icmp(ctx *c, const dm_txn *t, const dm_item *it)
         if (ic->quotes_response)
             add_link(c, hf_response_in, ic->quoted);
         else if ((t->flags & DM_T_ANSWERED) &&
-                 (c->final || dm_tracker_item_frame(c->tr, t->answer_item) < c->num))
-            add_link(c, hf_response_in, t->answer_item);
+                 (c->final || dm_tracker_item_frame(c->tr, dm_txn_answer_item(c->tr, t)) < c->num))
+            add_link(c, hf_response_in, dm_txn_answer_item(c->tr, t));
         add_icmp_fields(c, ic);
         add_str(c, hf_icmp_quotes, ic->quotes_response ? "response" : "query");
     }

@@ -204,7 +204,7 @@ txn_moved(void *user, guint32 id, int old _U_, int now)
         set_str(table, r, COL_TYPE, g_strdup(t->name ? dm_qtype_text(t->qtype, b, sizeof b) : "-"));
     }
     const dm_txn_ext *e = dm_tracker_ext(tr, t);
-    guint attempts = (t->flags & DM_T_CONNECTION) && e ? e->syns : t->attempts;
+    guint attempts = (t->flags & DM_T_CONNECTION) && e ? e->syns : dm_txn_attempts(tr, t);
     set_uint(table, (guint)row, COL_ATTEMPTS, attempts);
     set_str(table, (guint)row, COL_OUTCOME, g_strdup(dm_outcome_name((dm_outcome)now)));
     set_str(table, (guint)row, COL_LOOKUP, g_strdup(lookup_text(source.v.ls, id)));

@@ -243,9 +243,9 @@ count_item(tree *t, guint32 id)
         t->queries++;
         if (it->ref > 1)
             t->retransmissions++;
-    } else if (it->role == DM_ROLE_RESPONSE && x->answer_item == id) {
+    } else if (it->role == DM_ROLE_RESPONSE && dm_txn_answer_item(tr, x) == id) {
         dm_time rtt;
-        if (!dm_txn_rtt(x, &rtt))
+        if (!dm_txn_rtt(tr, x, &rtt))
             return;
         double ms = (double)rtt / 1e6;
         gint us = (gint)MIN(rtt / 1000, (dm_time)G_MAXINT);
