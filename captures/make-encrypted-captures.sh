@@ -90,16 +90,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-setup_ns() {
-	local ns=$1
-	ip netns add "$ns"
-	inns "$ns" ip link set lo up
-	inns "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
-	inns "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	inns "$ns" sysctl -qw net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0
-}
+# inns, setup_ns
+. "$HERE/netns.sh"
 
 setup_topology() {
 	setup_ns "$NS_CLI"; setup_ns "$NS_RTR"; setup_ns "$NS_SRV"

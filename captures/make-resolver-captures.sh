@@ -111,7 +111,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# inns (setup_ns is its own here: IPv4 only)
+. "$HERE/netns.sh"
 
 setup_ns() {
 	local ns=$1
