@@ -764,12 +764,15 @@ add_lookup(ctx *c, guint32 num, const dm_txn *t)
                "transaction%s", q, who, l->servers, l->servers == 1 ? "" : "s", l->txns,
                l->txns == 1 ? "" : "s");
     } else if (o == DM_LOOKUP_RECOVERED) {
-        char srv[48];
-        const dm_txn *d = dm_tracker_txn(c->tr, l->definitive);
-        char *took = dm_duration_text(delay);
-        expert(c, &ei_lookup_recovered, "lookup of %s by %s recovered on %s after %s (%u "
-               "transactions)", q, who, dm_addr_to_str(dm_tracker_addr(c->tr, d->server), srv,
-               sizeof srv), took, l->txns);
+        /* On its definitive answer, or on the referral it ended with after
+         * trouble (no answer: no delay to tell). */
+        char srv[48] = "?";
+        const dm_txn *d = dm_tracker_txn(c->tr, l->definitive ? l->definitive : l->last_txn);
+        if (d)
+            dm_addr_to_str(dm_tracker_addr(c->tr, d->server), srv, sizeof srv);
+        char *took = has_delay ? dm_duration_text(delay) : NULL;
+        expert(c, &ei_lookup_recovered, "lookup of %s by %s recovered on %s%s%s (%u "
+               "transactions)", q, who, srv, took ? " after " : "", took ? took : "", l->txns);
         g_free(took);
     }
     g_free(q);
