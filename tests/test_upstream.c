@@ -330,11 +330,38 @@ test_flood(void)
     rx_clear(&r);
 }
 
+/* A lookup that ends on a referral after trouble recovered, but has no
+ * definitive answer: no definitive transaction and no delay, which its
+ * readers (the expert note on its last frame, the report) must allow. */
+static void
+test_recovered_on_referral(void)
+{
+    rx r;
+    rx_init(&r);
+    dm_flow a = up_flow(&r, ROOT), b = up_flow(&r, TLD);
+    iter_query(&r, 1, 0, &a, 1, "test", 1);
+    servfail(&r, 2, 0.01, &a, 1, "test");
+    iter_query(&r, 3, 0.02, &b, 2, "test", 1);
+    referral(&r, 4, 0.03, &b, 2, "test", 1, "ns.test", NULL);
+    dm_tracker_finish(r.f.tr);
+    assert_outcome(&r.f, 1, DM_OUTCOME_SERVFAIL);
+    assert_outcome(&r.f, 2, DM_OUTCOME_REFERRAL);
+    g_assert_cmpuint(dm_lookups_of(r.f.ls, 1), ==, dm_lookups_of(r.f.ls, 2));
+    assert_lookup(&r.f, 2, DM_LOOKUP_RECOVERED);
+    const dm_lookup *l = fx_lookup_of(&r.f, 2);
+    g_assert_cmpuint(l->definitive, ==, 0);
+    g_assert_cmpuint(l->last_txn, ==, 2);
+    dm_time delay;
+    g_assert_false(dm_lookup_delay(r.f.ls, l, &delay));
+    rx_clear(&r);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/upstream/referral-and-lame", test_referral_and_lame);
+    g_test_add_func("/upstream/recovered-on-referral", test_recovered_on_referral);
     g_test_add_func("/upstream/failed", test_upstream_failed);
     g_test_add_func("/upstream/answered-and-cache", test_answered_and_cache);
     g_test_add_func("/upstream/no-guessing", test_no_guessing);
