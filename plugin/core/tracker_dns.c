@@ -34,21 +34,30 @@ adopt(dm_tracker *tr, guint32 cid, guint32 name, const probe *p)
     return id;
 }
 
+/* The keys of a query or response, as the indexes look them up; returns
+ * its interned question name, 0 for none. */
+static guint32
+probe_of_msg(dm_tracker *tr, const dm_dns_msg *m, probe *p)
+{
+    memset(p, 0, sizeof *p);
+    p->transport = (guint8)dm_wire(m->flow.transport);
+    p->client = tk_addr_id(tr, &m->flow.client);
+    p->server = tk_addr_id(tr, &m->flow.server);
+    p->cport = m->flow.client_port;
+    p->sport = m->flow.server_port;
+    p->id = m->id;
+    guint32 name = m->bad_question ? 0 : tk_name_id(tr, m->q.name);
+    p->folded = dm_tracker_name_folded(tr, name);
+    p->qtype = name ? m->q.type : 0;
+    p->qclass = name ? m->q.klass : 0;
+    return name;
+}
+
 void
 tk_dns_query(dm_tracker *tr, const dm_dns_msg *m)
 {
     probe p;
-    memset(&p, 0, sizeof p);
-    p.transport = (guint8)dm_wire(m->flow.transport);
-    p.client = tk_addr_id(tr, &m->flow.client);
-    p.server = tk_addr_id(tr, &m->flow.server);
-    p.cport = m->flow.client_port;
-    p.sport = m->flow.server_port;
-    p.id = m->id;
-    guint32 name = m->bad_question ? 0 : tk_name_id(tr, m->q.name);
-    p.folded = dm_tracker_name_folded(tr, name);
-    p.qtype = name ? m->q.type : 0;
-    p.qclass = name ? m->q.klass : 0;
+    guint32 name = probe_of_msg(tr, m, &p);
 
     /* A connection carries it: TCP, DNS over TLS, HTTPS or QUIC. */
     guint32 cid = m->flow.transport != DM_UDP
@@ -168,17 +177,7 @@ void
 tk_dns_response(dm_tracker *tr, const dm_dns_msg *m)
 {
     probe p;
-    memset(&p, 0, sizeof p);
-    p.transport = (guint8)dm_wire(m->flow.transport);
-    p.client = tk_addr_id(tr, &m->flow.client);
-    p.server = tk_addr_id(tr, &m->flow.server);
-    p.cport = m->flow.client_port;
-    p.sport = m->flow.server_port;
-    p.id = m->id;
-    guint32 name = m->bad_question ? 0 : tk_name_id(tr, m->q.name);
-    p.folded = dm_tracker_name_folded(tr, name);
-    p.qtype = name ? m->q.type : 0;
-    p.qclass = name ? m->q.klass : 0;
+    guint32 name = probe_of_msg(tr, m, &p);
     guint flags = m->tc ? DM_F_TRUNCATED : 0;
 
     /* The newest transaction with this key and question, else with the key. */
