@@ -123,7 +123,7 @@ class Gui:
         with open(inner, "w") as fh:
             fh.write(
                 'd=$1; shift\n'
-                'Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp 3>"$d/display" '
+                'Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp -nolisten local 3>"$d/display" '
                 '>"$d/xvfb.log" 2>&1 &\n'
                 'i=0; while [ ! -s "$d/display" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n'
                 'DISPLAY=:$(head -1 "$d/display"); export DISPLAY\n'
