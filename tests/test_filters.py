@@ -13,7 +13,7 @@ import sys
 import unittest
 
 from harness import (FILTERS_ONE_PASS, TsharkTestCase, filters_two_pass, frames_of, main_exit,
-                     matching, parse_expectations, result)
+                     matching, parse_expectations, result, server_addr, txn_frames)
 
 EXPECTED = parse_expectations()
 FAILED = {"nxdomain", "servfail", "refused", "error", "rejected", "wrong_source", "incomplete",
@@ -31,19 +31,6 @@ def connection_attempt(row):
         return row["name"] == "-"
     return row["transport"] == "tcp" and row["response frames"] == "-" and (
         row["name"] == "-" or row.get("fallback of", "-") != "-")
-
-
-def txn_frames(row):
-    out = set()
-    for col in ("query frames", "response frames", "icmp frames", "wrong source frames",
-                "reset frames"):
-        out.update(frames_of(row.get(col, "-")))
-    return out
-
-
-def server_addr(row):
-    s = row["server"]
-    return s[1:s.index("]")] if s.startswith("[") else s.rsplit(":", 1)[0]
 
 
 class FilterTest(TsharkTestCase):
