@@ -36,6 +36,7 @@ screenshots of docs/ there (scripts/screenshots).
 """
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -75,8 +76,31 @@ def missing_tools():
     return need
 
 
+def process_state(pid):
+    """What a process is doing, for a failure message: state, where it
+    sleeps in the kernel, CPU seconds so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+        with open("/proc/%d/wchan" % pid) as fh:
+            wchan = fh.read().strip() or "-"
+        return "pid %d, state %s, waiting in %s, %.1f s of CPU" % (
+            pid, f[0], wchan, (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK"))
+    except (OSError, IndexError, ValueError) as e:
+        return "pid %d: %s" % (pid, e)
+
+
+class NoDisplay(AssertionError):
+    """The window's X server did not come up, or wireshark could not reach it."""
+
+
+class WiresharkGone(AssertionError):
+    """The window's process ended: nothing more can be waited for."""
+
+
 def until(fn, timeout=20.0, step=0.3, what="condition"):
-    """fn() until it returns a true value (exceptions count as false)."""
+    """fn() until it returns a true value (exceptions count as false, except
+    the end of the program)."""
     end = time.time() + timeout
     last = None
     while True:
@@ -85,6 +109,8 @@ def until(fn, timeout=20.0, step=0.3, what="condition"):
             if v:
                 return v
             last = v
+        except WiresharkGone:
+            raise
         except Exception as e:  # the window is still changing
             last = e
         if time.time() > end:
@@ -121,10 +147,13 @@ class Gui:
         self.env = env
         inner = os.path.join(self.dir, "inner.sh")
         with open(inner, "w") as fh:
+            # A display number of its own, drawn at random: a number -displayfd
+            # picks is :0 for every server (the host's, a matrix root's, the
+            # one before, still going away), and a client may find another.
             fh.write(
-                'd=$1; shift\n'
-                'Xvfb -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp -nolisten local 3>"$d/display" '
-                '>"$d/xvfb.log" 2>&1 &\n'
+                'd=$1; n=$2; shift 2\n'
+                'Xvfb ":$n" -displayfd 3 -screen 0 1600x1000x24 -nolisten tcp -nolisten local '
+                '3>"$d/display" >"$d/xvfb.log" 2>&1 &\n'
                 'i=0; while [ ! -s "$d/display" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n'
                 'DISPLAY=:$(head -1 "$d/display"); export DISPLAY\n'
                 'exec dbus-run-session -- sh "$d/session.sh" "$d" "$@" >"$d/wireshark.log" 2>&1\n')
@@ -133,7 +162,29 @@ class Gui:
                 'd=$1; shift\n'
                 'echo "$DBUS_SESSION_BUS_ADDRESS" >"$d/bus"\n'
                 'exec wireshark "$@"\n')
-        cmd = ["env", "-i"] + ["%s=%s" % kv for kv in env.items()] + ["sh", inner, self.dir] + args
+        # A window that never got its display (the X server did not come up)
+        # is started again, once, and says so: wireshark itself never ran.
+        for attempt in (1, 2):
+            try:
+                self.start(inner, args)
+                return
+            except NoDisplay as e:
+                if attempt == 2:
+                    raise AssertionError(str(e)) from None
+                print("test_gui: %s; starting it again" % str(e).splitlines()[0],
+                      file=sys.stderr)
+
+    def start(self, inner, args):
+        ts = self.ts
+        for f in ("display", "bus", "wireshark.log", "xvfb.log"):
+            try:
+                os.unlink(os.path.join(self.dir, f))
+            except OSError:
+                pass
+        self.display = None
+        n = random.SystemRandom().randrange(100, 30000)
+        cmd = (["env", "-i"] + ["%s=%s" % kv for kv in self.env.items()] +
+               ["sh", inner, self.dir, str(n)] + args)
         if self.as_root:
             cmd = ["unshare", "--pid", "--fork", "setpriv", "--reuid=nobody", "--regid=nogroup",
                    "--clear-groups"] + cmd
@@ -142,7 +193,10 @@ class Gui:
             until(lambda: os.path.exists(os.path.join(self.dir, "bus"))
                   and os.path.getsize(os.path.join(self.dir, "bus")) > 0, 30, what="D-Bus session")
             with open(os.path.join(self.dir, "display")) as fh:
-                self.display = ":" + fh.read().split()[0]
+                got = fh.read().split()
+            if not got:
+                raise NoDisplay("Xvfb :%d did not start" % n)
+            self.display = ":" + got[0]
             with open(os.path.join(self.dir, "bus")) as fh:
                 bus = fh.read().strip()
             self.helper_cmd = ["env", "-i", "PATH=/usr/bin:/bin", "HOME=" + ts.home,
@@ -157,8 +211,8 @@ class Gui:
             # starts, or that a client starts too early, is not always seen.
             # So wait for Wireshark's first window, then let the helper start
             # the bus.
-            until(lambda: self.window_id("Wireshark") or self.window_id(".pcap"), 60, 0.5,
-                  "Wireshark's window")
+            until(lambda: self.window_id("Wireshark") or self.window_id(".pcap") or
+                  (self.proc.poll() is not None and self.gone()), 60, 0.5, "Wireshark's window")
             time.sleep(1.5)
             # A client that asked before the application registered may go on
             # seeing an empty desktop: ask with a new helper until it is there.
@@ -174,12 +228,19 @@ class Gui:
                                              "accessibility bus") from None
                     time.sleep(2)
         except AssertionError as e:
-            log = self.log()
+            log, xlog = self.log(), self.log("xvfb.log")
             self.stop()
-            raise AssertionError("%s\nwireshark's output:\n%s" % (e, log)) from None
+            msg = "%s\nwireshark's output:\n%s\nXvfb's output:\n%s" % (e, log, xlog)
+            if isinstance(e, NoDisplay) or "could not connect to display" in log:
+                raise NoDisplay(msg) from None
+            raise AssertionError(msg) from None
         except BaseException:
             self.stop()
             raise
+
+    def gone(self):
+        raise WiresharkGone("wireshark ended (exit %s) before its window opened" %
+                            self.proc.returncode)
 
     def start_helper(self):
         self.stop_helper()
@@ -206,12 +267,19 @@ class Gui:
             raise RuntimeError("the AT-SPI helper died")
         reply = json.loads(line)
         if not reply["ok"]:
+            if "not on the accessibility bus" in reply["error"]:
+                pid = self.wireshark_pid()
+                if not pid:
+                    # Gone, not slow: say how it ended instead of timing out on it.
+                    raise WiresharkGone("wireshark is no longer running; its output:\n" +
+                                        self.log())
+                raise LookupError("%s (%s)" % (reply["error"], process_state(pid)))
             raise LookupError(reply["error"])
         return reply["result"]
 
-    def log(self):
+    def log(self, name="wireshark.log"):
         try:
-            with open(os.path.join(self.dir, "wireshark.log"), errors="replace") as fh:
+            with open(os.path.join(self.dir, name), errors="replace") as fh:
                 return fh.read()[-3000:]
         except OSError:
             return ""
