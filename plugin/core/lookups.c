@@ -336,7 +336,8 @@ on_time(dm_lookups *ls)
 {
     dm_timer t;
     while (dm_heap_pop_due(&ls->timers, dm_tracker_end_time(ls->tr), &t))
-        maybe_settle(ls, t.id);
+        if (dm_fifo_has(&ls->lookups, t.id))    /* a forgotten one's time-out stays behind */
+            maybe_settle(ls, t.id);
     guint32 clock = dm_tracker_clock(ls->tr);
     if (clock >= ls->rotate_at) {
         dm_gindex_rotate(&ls->ix, ix_live, ix_same);

@@ -25,6 +25,7 @@
 #include <epan/tap.h>
 
 #include "dnsmon_describe.h"
+#include "dnsmon_hash.h"
 #include "dnsmon_listener.h"
 
 /* Rows per section (servers, clients, names). */
@@ -74,9 +75,9 @@ typedef struct {
     dnsmon_source src;
     guint counts[DM_OUTCOME_COUNT];
     guint lookups[DM_LOOKUP_COUNT];
-    GHashTable *servers;        /* "addr:port/transport" -> row */
-    GHashTable *clients;        /* interned address id -> row */
-    GHashTable *names;          /* folded name id << 16 | qtype -> row */
+    GHashTable *servers;        /* server_key() -> row */
+    GHashTable *clients;        /* interned address id (sequential, ours) -> row */
+    GHashTable *names;          /* name_key() -> row */
     GHashTable *reporters;      /* "addr (who)" -> count */
     guint icmp_kind[DM_ICMP_KIND_COUNT];
     guint icmp, queries, retransmissions;
@@ -126,18 +127,64 @@ tree_clear(tree *t)
     dnsmon_source_forget(&t->src);
 }
 
+/* The row of key in h; made, with the label make(src, x) gives, when it is
+ * not there yet (labels are formatted once per row, not per transaction). */
 static row *
-row_get(GHashTable *h, gpointer key, gboolean key_owned, const char *label)
+row_get(GHashTable *h, gconstpointer key, gsize key_size, char *(*make)(const dm_tracker *,
+                                                                        const dm_txn *),
+        const dm_tracker *tr, const dm_txn *x)
 {
     row *r = g_hash_table_lookup(h, key);
     if (!r) {
         r = g_new0(row, 1);
-        r->label = g_strdup(label);
-        g_hash_table_insert(h, key, r);
-    } else if (key_owned) {
-        g_free(key);
+        r->label = make(tr, x);
+        g_hash_table_insert(h, key_size ? g_memdup2(key, key_size) : (gpointer)key, r);
     }
     return r;
+}
+
+/* 64-bit row keys, hashed under the process's random key: addresses, ports,
+ * query types and so names' ids follow what senders choose. */
+static guint
+key64_hash(gconstpointer k)
+{
+    return (guint)dm_hash(k, sizeof(guint64));
+}
+
+static guint64
+server_key(const dm_txn *x)
+{
+    return (guint64)x->server << 24 | (guint64)x->server_port << 8 | x->transport;
+}
+
+static guint64
+name_key(const dm_tracker *tr, const dm_txn *x)
+{
+    return (guint64)dm_tracker_name_folded(tr, x->name) << 16 | x->qtype;
+}
+
+static char *
+client_label(const dm_tracker *tr, const dm_txn *x)
+{
+    char a[48];
+    return g_strdup(dm_addr_to_str(dm_tracker_addr(tr, x->client), a, sizeof a));
+}
+
+/* The case-folded spelling: the same whichever transaction is counted first
+ * (resolvers randomise case). */
+static char *
+name_label(const dm_tracker *tr, const dm_txn *x)
+{
+    char b[16];
+    return g_strdup_printf("%s %s", dm_tracker_name(tr, dm_tracker_name_folded(tr, x->name)),
+                           dm_qtype_text(x->qtype, b, sizeof b));
+}
+
+static row *
+server_row(tree *t, const dm_txn *x)
+{
+    guint64 k = server_key(x);
+    return row_get(t->servers, &k, sizeof k, dnsmon_server_text, t->src.v.tr, x);
 }
 
 /* ---- counting ---------------------------------------------------------- */
@@ -156,22 +203,11 @@ count_txn(tree *t, const dm_txn *x, int o, int sign)
 {
     const dm_tracker *tr = t->src.v.tr;
     t->counts[o] += (guint)sign;
-    char *srv = dnsmon_server_text(tr, x);
-    row_count(row_get(t->servers, srv, TRUE, srv), o, sign);
-    char a[48];
-    dm_addr_to_str(dm_tracker_addr(tr, x->client), a, sizeof a);
-    row_count(row_get(t->clients, GUINT_TO_POINTER(x->client), FALSE, a), o, sign);
+    row_count(server_row(t, x), o, sign);
+    row_count(row_get(t->clients, GUINT_TO_POINTER(x->client), 0, client_label, tr, x), o, sign);
     if (x->name && dm_outcome_is_failure((dm_outcome)o)) {
-        guint64 *k = g_new(guint64, 1);
-        guint32 folded = dm_tracker_name_folded(tr, x->name);
-        *k = ((guint64)folded << 16) | x->qtype;
-        char b[16];
-        /* The case-folded spelling: the same whichever transaction is counted
-         * first (resolvers randomise case). */
-        char *label = g_strdup_printf("%s %s", dm_tracker_name(tr, folded),
-                                      dm_qtype_text(x->qtype, b, sizeof b));
-        row_count(row_get(t->names, k, TRUE, label), o, sign);
-        g_free(label);
+        guint64 k = name_key(tr, x);
+        row_count(row_get(t->names, &k, sizeof k, name_label, tr, x), o, sign);
     }
 }
 
@@ -255,8 +291,7 @@ count_item(tree *t, guint32 id)
         while (b < G_N_ELEMENTS(edges) && ms >= edges[b])
             b++;
         t->buckets[b]++;
-        char *srv = dnsmon_server_text(tr, x);
-        row *r = row_get(t->servers, srv, TRUE, srv);
+        row *r = server_row(t, x);
         if (!r->rtt)
             r->rtt = g_array_new(FALSE, FALSE, sizeof(guint32));
         guint32 u = (guint32)us;
@@ -654,9 +689,9 @@ tree_init(stats_tree *st)
     t = g_new0(tree, 1);
     t->st = st;
     t->ledger = dm_ledger_new();
-    t->servers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, row_free);
+    t->servers = g_hash_table_new_full(key64_hash, g_int64_equal, g_free, row_free);
     t->clients = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, row_free);
-    t->names = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, row_free);
+    t->names = g_hash_table_new_full(key64_hash, g_int64_equal, g_free, row_free);
     t->reporters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     t->items_counted = g_byte_array_new();
     g_hash_table_insert(trees, st, t);
