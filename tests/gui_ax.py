@@ -150,7 +150,11 @@ def read_table(t):
         for c in range(ti.nColumns):
             cell = ti.getAccessibleAt(r, c)
             row.append(name(cell) if cell is not None else "")
-        rows.append(row)
+        # A row read while Qt lays the view out may come short of cells: it
+        # says nothing yet (a later read has it whole, and every check that
+        # counts rows waits for all of them).
+        if len(row) >= len(header):
+            rows.append(row)
     return {"header": header, "rows": rows}
 
 

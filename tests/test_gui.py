@@ -211,8 +211,7 @@ class Gui:
             # starts, or that a client starts too early, is not always seen.
             # So wait for Wireshark's first window, then let the helper start
             # the bus.
-            until(lambda: self.window_id("Wireshark") or self.window_id(".pcap") or
-                  (self.proc.poll() is not None and self.gone()), 60, 0.5, "Wireshark's window")
+            until(self.first_window, 60, 0.5, "Wireshark's window")
             time.sleep(1.5)
             # A client that asked before the application registered may go on
             # seeing an empty desktop: ask with a new helper until it is there.
@@ -238,9 +237,13 @@ class Gui:
             self.stop()
             raise
 
-    def gone(self):
-        raise WiresharkGone("wireshark ended (exit %s) before its window opened" %
-                            self.proc.returncode)
+    def first_window(self):
+        """Wireshark's window, once it is there; its end, if it ended first."""
+        wid = self.window_id("Wireshark") or self.window_id(".pcap")
+        if not wid and self.proc.poll() is not None:
+            raise WiresharkGone("wireshark ended (exit %s) before its window opened" %
+                                self.proc.returncode)
+        return wid
 
     def start_helper(self):
         self.stop_helper()
@@ -275,13 +278,7 @@ class Gui:
                                         self.log())
                 raise LookupError("%s (%s)" % (reply["error"], process_state(pid)))
             raise LookupError(reply["error"])
-        result = reply["result"]
-        if op == "table" and result.get("header"):
-            # A row read while Qt lays a view out may come short of cells: it
-            # says nothing yet (a later read has it whole, and every check
-            # that counts rows waits for all of them).
-            result["rows"] = [r for r in result["rows"] if len(r) >= len(result["header"])]
-        return result
+        return reply["result"]
 
     def log(self, name="wireshark.log"):
         try:

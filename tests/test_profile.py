@@ -42,18 +42,19 @@ class ProfileTest(TsharkTestCase):
     def test_every_filter_compiles(self):
         filters = [f for _, f in profile_rules()] + list(profile_buttons().values())
         self.assertGreaterEqual(len(filters), 10)
+        def read_with(*fs):
+            return self.ts.run("-r", self.ts.capture(CAPTURES[0]), "-Y",
+                               " || ".join("(%s)" % f for f in fs), check=False)
         # One tshark: the filters or'ed compile only if each one does; each
         # alone only to name the one that does not.
-        p = self.ts.run("-r", self.ts.capture(CAPTURES[0]), "-Y",
-                        " || ".join("(%s)" % f for f in filters), check=False)
+        p = read_with(*filters)
         if p.returncode != 0:
             for f in filters:
-                p = self.ts.run("-r", self.ts.capture(CAPTURES[0]), "-Y", f, check=False)
+                p = read_with(f)
                 self.assertEqual(p.returncode, 0, "%r: %s" % (f, p.stderr))
         self.assertEqual(p.returncode, 0, "the profile's filters together: %s" % p.stderr)
         # The negative control: one bad filter among them fails the run.
-        p = self.ts.run("-r", self.ts.capture(CAPTURES[0]), "-Y", " || ".join(
-            "(%s)" % f for f in filters + ["dnsmon.no_such_field"]), check=False)
+        p = read_with(*filters, "dnsmon.no_such_field")
         self.assertNotEqual(p.returncode, 0, "a filter that cannot compile went unnoticed")
 
     def test_most_specific_rule_wins(self):
