@@ -4,8 +4,9 @@ flooding.
 Each case generates, at test time and seeded (bench/dnsgen.c), a "worst
 case" capture and a "typical case" capture with the same number of packets,
 runs the real tshark on each with the plugin and without it (as the other
-tshark tests do: as nobody, private plugin folder), and compares what the
-plugin adds per packet:
+tshark tests do: as nobody, private plugin folder), the typical and the worst
+side by side (one on each core, in the same machine state, and in half the
+time of one after the other), and compares what the plugin adds per packet:
 
     added = (CPU of tshark with dnsmon - CPU of tshark alone) / packets
 
@@ -40,8 +41,9 @@ for every case (not asserted).
 Environment:
   DNSMON_PLUGIN, DNSMON_WS_XY      as for every tshark test (set by ctest)
   DNSMON_RESOURCE_SCALE=F          multiply every size by F (default 1)
-  DNSMON_RESOURCE_REPS=R           R repetitions (default 2), up to 3R
-                                   while the ratio is over the limit but not past 5x it
+  DNSMON_RESOURCE_REPS=R           R repetitions at least (default 2); up to
+                                   max(6, 3R) while the ratio is over the limit but
+                                   not past 5x it
   DNSMON_RESOURCE_LIMIT=X          the ratio allowed (default 2)
   DNSMON_RESOURCE_NOISE=F          see NOISE above
   DNSMON_RESOURCE_METRIC=instructions  count instructions under callgrind instead
@@ -64,6 +66,7 @@ from harness import REPO, Tshark  # noqa: E402
 
 SCALE = float(os.environ.get("DNSMON_RESOURCE_SCALE", "1"))
 REPS = max(1, int(os.environ.get("DNSMON_RESOURCE_REPS", "2")))
+MAX_REPS = max(6, 3 * REPS)
 LIMIT = float(os.environ.get("DNSMON_RESOURCE_LIMIT", "2"))
 METRIC = os.environ.get("DNSMON_RESOURCE_METRIC", "cpu")
 NOISE = float(os.environ.get("DNSMON_RESOURCE_NOISE", "0.01" if METRIC == "instructions" else "0.10"))
@@ -75,26 +78,42 @@ def size(n):
     return max(1000, int(n * SCALE))
 
 
-def run_measured(cmd, timeout):
-    """Runs cmd; returns dict(cpu, rss, wall, rc, err) from wait4, or timeout."""
-    with tempfile.TemporaryFile() as err:
-        t = time.time()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.time() - t > timeout:
-                os.kill(p.pid, 9)
-                _, _, ru = os.wait4(p.pid, 0)
-                p.returncode = -9
-                return {"timeout": True, "wall": time.time() - t, "cpu": ru.ru_utime + ru.ru_stime}
+def run_measured(cmds, allowed):
+    """Runs the commands side by side; returns, in their order, dict(cpu, rss,
+    wall, rc, err) of each from wait4, or dict(timeout, wall, cpu, budget) for
+    one stopped. allowed(i, done) gives command i's seconds, done holding the
+    measurements of those already finished (by index)."""
+    errs = [tempfile.TemporaryFile() for _ in cmds]
+    t = time.time()
+    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=e) for c, e in zip(cmds, errs)]
+    done = {}
+    try:
+        while len(done) < len(procs):
+            for i, p in enumerate(procs):
+                if i in done:
+                    continue
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    p.returncode = os.waitstatus_to_exitcode(status)
+                    errs[i].seek(0)
+                    text = errs[i].read().decode(errors="replace")
+                    done[i] = {"cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss * 1024,
+                               "wall": time.time() - t, "rc": p.returncode, "err": text[-1500:]}
+                elif time.time() - t > allowed(i, done):
+                    os.kill(p.pid, 9)
+                    _, _, ru = os.wait4(p.pid, 0)
+                    p.returncode = -9
+                    done[i] = {"timeout": True, "wall": time.time() - t,
+                               "cpu": ru.ru_utime + ru.ru_stime, "budget": allowed(i, done)}
             time.sleep(0.01)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        text = err.read().decode(errors="replace")
-    return {"cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss * 1024,
-            "wall": time.time() - t, "rc": p.returncode, "err": text[-1500:]}
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.kill()
+                p.wait()
+        for e in errs:
+            e.close()
+    return [done[i] for i in range(len(procs))]
 
 
 class ResourceTest(unittest.TestCase):
@@ -140,31 +159,47 @@ class ResourceTest(unittest.TestCase):
                    if c.startswith("WIRESHARK_PLUGIN_DIR=") else c for c in cmd]
         return cmd
 
-    def measure(self, path, extra, plugin, timeout):
-        args = ["-n", "-r", path] + FORCE + (list(extra) if plugin else [])
-        if METRIC != "instructions":
-            m = run_measured(self.command(args, plugin), timeout)
-        else:
-            out = os.path.join(self.scratch, "cg.%d" % time.time_ns())
-            cmd = self.command(args, plugin)
-            at = cmd.index("tshark")
-            cmd = cmd[:at] + ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + cmd[at:]
-            m = run_measured(cmd, timeout * 60)
-            if not m.get("timeout") and m["rc"] == 0:
+    def measure(self, paths, extra, plugin, worst_budget=False):
+        """tshark on each of paths side by side (with dnsmon or without). Typical
+        and worst run at once: the same machine state for both, and half the
+        wall time of running them one after the other. With worst_budget, the
+        second may take max(60 s, 10 x the first's wall time)."""
+        args = ["-n"] + FORCE + (list(extra) if plugin else [])
+        cmds, outs = [], []
+        for path in paths:
+            cmd = self.command(["-r", path] + args, plugin)
+            out = None
+            if METRIC == "instructions":
+                out = os.path.join(self.scratch, "cg.%d" % time.time_ns())
+                at = cmd.index("tshark")
+                cmd = cmd[:at] + ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + cmd[at:]
+            cmds.append(cmd)
+            outs.append(out)
+        slow = 60 if METRIC == "instructions" else 1
+
+        def allowed(i, done):
+            if worst_budget and i == 1 and 0 in done:
+                return max(60.0, 10 * done[0]["wall"]) * slow
+            return 600.0 * slow
+        ms = run_measured(cmds, allowed)
+        for path, m, out in zip(paths, ms, outs):
+            if m.get("timeout"):
+                continue
+            if m["rc"] != 0:
+                raise AssertionError("tshark failed (%d) on %s: %s" % (m["rc"], path, m["err"]))
+            if out:
                 with open(out) as fh:
                     for line in fh:
                         if line.startswith(("summary:", "totals:")):
                             m["cpu"] = float(line.split()[1])
                 os.unlink(out)
-        if not m.get("timeout") and m["rc"] != 0:
-            raise AssertionError("tshark failed (%d) on %s: %s" % (m["rc"], path, m["err"]))
-        return m
+        return ms
 
     def startup_cost(self):
         """tshark alone on an empty capture: what every run pays before the first packet."""
         if ResourceTest.startup is None:
             path, _ = self.capture("mix", 0)
-            ResourceTest.startup = min(self.measure(path, (), False, 600)["cpu"] for _ in range(2))
+            ResourceTest.startup = min(m["cpu"] for m in self.measure([path, path], (), False))
         return ResourceTest.startup
 
     def compare(self, name, worst, typical, n, extra=()):
@@ -175,19 +210,19 @@ class ResourceTest(unittest.TestCase):
         packets = wmeta["packets"]
         runs = {k: [] for k in ("tf", "tp", "wf", "wp")}
         over = None
-        # A ratio over the limit gets up to three times the repetitions before it fails:
-        # a busy machine can make one typical run look cheap or one worst run dear
-        # (seen: 3.9 on one CI run of a case at 0.5 here). Only a ratio past
-        # CLEAR x the limit (a quadratic path gives 10 or 100) fails at once.
-        for rep in range(3 * REPS):
-            runs["tf"].append(self.measure(tpath, extra, False, 600))
-            tp = self.measure(tpath, extra, True, 600)
+        # A ratio within the limit passes after REPS repetitions. A ratio over it
+        # gets up to MAX_REPS before it fails: a busy machine can make one
+        # typical run look cheap or one worst run dear (seen: 3.9 on one CI run of
+        # a case at 0.5 here). Only a ratio past CLEAR x the limit (a quadratic
+        # path gives 10 or 100) fails after two.
+        for rep in range(MAX_REPS):
+            tf, wf = self.measure([tpath, wpath], extra, False)
+            tp, wp = self.measure([tpath, wpath], extra, True, worst_budget=True)
+            runs["tf"].append(tf)
+            runs["wf"].append(wf)
             runs["tp"].append(tp)
-            runs["wf"].append(self.measure(wpath, extra, False, 600))
-            budget = max(60.0, 10 * tp["wall"])
-            wp = self.measure(wpath, extra, True, budget)
             if wp.get("timeout"):
-                over = dict(wp, budget=budget)
+                over = wp
                 break
             runs["wp"].append(wp)
             r = self.ratio(runs, startup)
