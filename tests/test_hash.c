@@ -1,4 +1,5 @@
-/* test_hash.c — SipHash-2-4, the id index and interning (dnsmon_hash.h).
+/* test_hash.c — SipHash-2-4, the id index and interning (dnsmon_hash.h), and
+ * the tally built on the index (dnsmon_tally.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "dnsmon_hash.h"
+#include "dnsmon_tally.h"
 
 /* The reference implementation's vectors (Aumasson and Bernstein, SipHash
  * paper appendix A and vectors.h): key 00 01 .. 0f, message 00 01 .. n-1,
@@ -351,6 +353,43 @@ test_intern(void)
     dm_intern_free(NULL);
 }
 
+/* Counts by key: one row per key, found again however many keys follow
+ * (keys shaped as the tree's names' ones: a sequential id over a query
+ * type), 16 bytes a row; cleared, it starts over. */
+static void
+test_tally(void)
+{
+    dm_tally t;
+    dm_tally_init(&t);
+    g_assert_cmpuint(dm_tally_len(&t), ==, 0);
+    const guint n = 40000;
+    for (guint round = 0; round < 3; round++)
+        for (guint i = 0; i < n; i++) {
+            guint64 key = (guint64)i << 16 | 28;
+            dm_tally_get(&t, key)->count += round + 1;
+        }
+    g_assert_cmpuint(dm_tally_len(&t), ==, n);
+    guint64 sum = 0;
+    for (guint32 i = 0; i < dm_tally_len(&t); i++) {
+        const dm_tally_row *r = dm_tally_at(&t, i);
+        g_assert_cmpuint(r->count, ==, 6);
+        g_assert_cmpuint(r->key, ==, (guint64)i << 16 | 28);
+        sum += r->count;
+    }
+    g_assert_cmpuint(sum, ==, 6 * n);
+    g_assert_cmpuint(sizeof(dm_tally_row), ==, 16);
+    /* the rows and an index at most half full: under 40 bytes a key */
+    g_assert_cmpuint(dm_tally_bytes(&t), <, 40 * (gsize)n);
+    dm_tally_row *zero = dm_tally_get(&t, 0);
+    g_assert_cmpuint(zero->count, ==, 0);
+    g_assert_cmpuint(dm_tally_len(&t), ==, n + 1);
+    dm_tally_clear(&t);
+    g_assert_cmpuint(dm_tally_len(&t), ==, 0);
+    g_assert_cmpuint(dm_tally_get(&t, 2)->count, ==, 0);
+    g_assert_cmpuint(dm_tally_len(&t), ==, 1);
+    dm_tally_destroy(&t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -360,5 +399,6 @@ main(int argc, char **argv)
     g_test_add_func("/hash/index", test_index);
     g_test_add_func("/hash/gindex", test_gindex);
     g_test_add_func("/hash/intern", test_intern);
+    g_test_add_func("/hash/tally", test_tally);
     return g_test_run();
 }

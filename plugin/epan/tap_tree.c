@@ -26,6 +26,7 @@
 
 #include "dnsmon_describe.h"
 #include "dnsmon_hash.h"
+#include "dnsmon_tally.h"
 #include "dnsmon_listener.h"
 
 /* Rows per section (servers, clients, names). */
@@ -77,7 +78,8 @@ typedef struct {
     guint lookups[DM_LOOKUP_COUNT];
     GHashTable *servers;        /* server_key() -> row */
     GHashTable *clients;        /* interned address id (sequential, ours) -> row */
-    GHashTable *names;          /* name_key() -> row */
+    dm_tally names;             /* name_key() -> failed transactions: 16 bytes a name,
+                                 * labels only for the rows drawn */
     GHashTable *reporters;      /* "addr (who)" -> count */
     guint icmp_kind[DM_ICMP_KIND_COUNT];
     guint icmp, queries, retransmissions;
@@ -121,7 +123,7 @@ tree_clear(tree *t)
     t->downgrades_done = FALSE;
     g_hash_table_remove_all(t->servers);     /* rtt_fed restarts with the rows */
     g_hash_table_remove_all(t->clients);
-    g_hash_table_remove_all(t->names);
+    dm_tally_clear(&t->names);
     g_hash_table_remove_all(t->reporters);
     dm_ledger_reset(t->ledger);
     dnsmon_source_forget(&t->src);
@@ -170,14 +172,14 @@ client_label(const dm_tracker *tr, const dm_txn *x)
     return g_strdup(dm_addr_to_str(dm_tracker_addr(tr, x->client), a, sizeof a));
 }
 
-/* The case-folded spelling: the same whichever transaction is counted first
- * (resolvers randomise case). */
+/* A name row's label, from its key: the case-folded spelling, the same
+ * whichever transaction was counted first (resolvers randomise case). */
 static char *
-name_label(const dm_tracker *tr, const dm_txn *x)
+name_label(const dm_tracker *tr, guint64 key)
 {
     char b[16];
-    return g_strdup_printf("%s %s", dm_tracker_name(tr, dm_tracker_name_folded(tr, x->name)),
-                           dm_qtype_text(x->qtype, b, sizeof b));
+    return g_strdup_printf("%s %s", dm_tracker_name(tr, (guint32)(key >> 16)),
+                           dm_qtype_text((guint16)key, b, sizeof b));
 }
 
 static row *
@@ -205,10 +207,8 @@ count_txn(tree *t, const dm_txn *x, int o, int sign)
     t->counts[o] += (guint)sign;
     row_count(server_row(t, x), o, sign);
     row_count(row_get(t->clients, GUINT_TO_POINTER(x->client), 0, client_label, tr, x), o, sign);
-    if (x->name && dm_outcome_is_failure((dm_outcome)o)) {
-        guint64 k = name_key(tr, x);
-        row_count(row_get(t->names, &k, sizeof k, name_label, tr, x), o, sign);
-    }
+    if (x->name && dm_outcome_is_failure((dm_outcome)o))
+        dm_tally_get(&t->names, name_key(tr, x))->count += (guint32)sign;
 }
 
 static void
@@ -407,10 +407,10 @@ draw_percentiles(tree *t, int parent, row *r)
     g_free(v);
 }
 
-/* The top rows of a section by failures, and one for the rest. */
+/* The top rows of a section by failures, each with its outcomes, and one
+ * for the rest. */
 static void
-draw_section(tree *t, int parent, GHashTable *h, const char *other, gboolean outcomes,
-             gboolean rtt)
+draw_section(tree *t, int parent, GHashTable *h, const char *other, gboolean rtt)
 {
     stats_tree *st = t->st;
     GPtrArray *rows = g_ptr_array_new();
@@ -425,19 +425,72 @@ draw_section(tree *t, int parent, GHashTable *h, const char *other, gboolean out
     for (guint n = 0; n < rows->len; n++) {
         row *r = g_ptr_array_index(rows, n);
         if (n >= TOP_N && !r->shown) {
-            rest += outcomes ? r->total : r->failed;
+            rest += r->total;
             continue;
         }
         r->shown = TRUE;
-        int id = set_node(st, r->label, parent, outcomes ? r->total : r->failed);
-        if (outcomes)
-            draw_outcomes(st, id, r->counts, &r->shown_outcomes);
+        int id = set_node(st, r->label, parent, r->total);
+        draw_outcomes(st, id, r->counts, &r->shown_outcomes);
         if (rtt)
             draw_percentiles(t, id, r);
     }
     if (rest)
         set_node(st, other, parent, rest);
     g_ptr_array_free(rows, TRUE);
+}
+
+/* Failing names by failed transactions, most first, then by name (which
+ * is all cmp_rows's label order compares for these rows). */
+static gint
+cmp_names(gconstpointer a, gconstpointer b, gpointer user)
+{
+    const tree *t = user;
+    const dm_tally_row *x = dm_tally_at(&t->names, *(const guint32 *)a);
+    const dm_tally_row *y = dm_tally_at(&t->names, *(const guint32 *)b);
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    const dm_tracker *tr = t->src.v.tr;
+    int c = g_strcmp0(dm_tracker_name(tr, (guint32)(x->key >> 16)),
+                      dm_tracker_name(tr, (guint32)(y->key >> 16)));
+    if (c)
+        return c;
+    char bx[16], by[16];
+    return strcmp(dm_qtype_text((guint16)x->key, bx, sizeof bx),
+                  dm_qtype_text((guint16)y->key, by, sizeof by));
+}
+
+/* The failing names section, as draw_section draws the others: the top
+ * rows, every row once drawn (stats_tree cannot remove one), the rest as
+ * one "Other names" row. Labels are made for the rows drawn only. */
+static void
+draw_names(tree *t)
+{
+    stats_tree *st = t->st;
+    GArray *ids = g_array_new(FALSE, FALSE, sizeof(guint32));
+    guint named = 0;
+    for (guint32 i = 0; i < dm_tally_len(&t->names); i++) {
+        const dm_tally_row *r = dm_tally_at(&t->names, i);
+        named += r->count;
+        if (r->count || r->shown)
+            g_array_append_val(ids, i);
+    }
+    set_node(st, ST_NAMES, 0, named);
+    g_array_sort_with_data(ids, cmp_names, t);
+    guint rest = 0;
+    for (guint n = 0; n < ids->len; n++) {
+        dm_tally_row *r = dm_tally_at(&t->names, g_array_index(ids, guint32, n));
+        if (n >= TOP_N && !r->shown) {
+            rest += r->count;
+            continue;
+        }
+        r->shown = TRUE;
+        char *label = name_label(t->src.v.tr, r->key);
+        set_node(st, label, t->n_names, r->count);
+        g_free(label);
+    }
+    if (rest)
+        set_node(st, "Other names", t->n_names, rest);
+    g_array_free(ids, TRUE);
 }
 
 /* Per resolver: its clients' failed transactions by upstream cause, and
@@ -629,18 +682,13 @@ draw(void *user)
     draw_resolvers(t);
     draw_downgrades(t);
     set_node(st, ST_SERVERS, 0, total);
-    draw_section(t, t->n_servers, t->servers, "Other servers", TRUE, TRUE);
+    draw_section(t, t->n_servers, t->servers, "Other servers", TRUE);
     t->percentiles_done |= t->final;
     set_node(st, ST_CLIENTS, 0, total);
-    draw_section(t, t->n_clients, t->clients, "Other clients", TRUE, FALSE);
-    guint named_failures = 0;
+    draw_section(t, t->n_clients, t->clients, "Other clients", FALSE);
+    draw_names(t);
     GHashTableIter i;
     gpointer k, v;
-    g_hash_table_iter_init(&i, t->names);
-    while (g_hash_table_iter_next(&i, &k, &v))
-        named_failures += ((row *)v)->failed;
-    set_node(st, ST_NAMES, 0, named_failures);
-    draw_section(t, t->n_names, t->names, "Other names", FALSE, FALSE);
     set_node(st, ST_ICMP, 0, t->icmp);
     if (t->icmp) {
         t->n_reporter = set_node(st, ST_ICMP_REPORTER, t->n_icmp, t->icmp);
@@ -691,7 +739,7 @@ tree_init(stats_tree *st)
     t->ledger = dm_ledger_new();
     t->servers = g_hash_table_new_full(key64_hash, g_int64_equal, g_free, row_free);
     t->clients = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, row_free);
-    t->names = g_hash_table_new_full(key64_hash, g_int64_equal, g_free, row_free);
+    dm_tally_init(&t->names);
     t->reporters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     t->items_counted = g_byte_array_new();
     g_hash_table_insert(trees, st, t);
@@ -715,7 +763,7 @@ tree_free(tree *t)
     dm_ledger_free(t->ledger);
     g_hash_table_destroy(t->servers);
     g_hash_table_destroy(t->clients);
-    g_hash_table_destroy(t->names);
+    dm_tally_destroy(&t->names);
     g_hash_table_destroy(t->reporters);
     g_byte_array_free(t->items_counted, TRUE);
     g_free(t);
