@@ -20,7 +20,8 @@ typical case from failing on timing noise: a quadratic path shows up as a
 ratio of 10 or 100, not 2. Dissection is forced the same way on both sides
 with `-q -z io,stat,0` (tshark -q alone does not dissect at all).
 
-Cases:
+Cases (and a negative control: dnsmon with -V against dnsmon alone must fail
+the same ratio):
   hash_flooding          65,536 IPv6 clients whose keys all collide under the old
                          key hash (unseeded FNV-1a over the 48-byte key) vs random ones
   backwards_timestamps   100,000 unanswered queries within 4 s, every packet earlier
@@ -159,14 +160,16 @@ class ResourceTest(unittest.TestCase):
                    if c.startswith("WIRESHARK_PLUGIN_DIR=") else c for c in cmd]
         return cmd
 
-    def measure(self, paths, extra, plugin, worst_budget=False):
+    def measure(self, paths, extra, plugin, worst_budget=False, extras=None):
         """tshark on each of paths side by side (with dnsmon or without). Typical
         and worst run at once: the same machine state for both, and half the
         wall time of running them one after the other. With worst_budget, the
-        second may take max(60 s, 10 x the first's wall time)."""
-        args = ["-n"] + FORCE + (list(extra) if plugin else [])
+        second may take max(60 s, 10 x the first's wall time). extras, when
+        given, are the arguments of each path's run instead of extra."""
         cmds, outs = [], []
-        for path in paths:
+        for i, path in enumerate(paths):
+            more = extras[i] if extras is not None else extra
+            args = ["-n"] + FORCE + (list(more) if plugin else [])
             cmd = self.command(["-r", path] + args, plugin)
             out = None
             if METRIC == "instructions":
@@ -266,6 +269,26 @@ class ResourceTest(unittest.TestCase):
         return (wp - wf) / max(tp - tf, NOISE * (tf - startup))
 
     # ---- the cases -----------------------------------------------------
+
+    def test_negative_control(self):
+        """The measurement can fail. One capture on both sides, dnsmon alone on
+        the typical side and dnsmon with -V on the "worst" (every packet's whole
+        tree printed: tens of times what dnsmon adds, as a quadratic path would
+        cost) must come out over the limit, through the same side-by-side runs,
+        startup and noise floor as the cases."""
+        startup = self.startup_cost()
+        path, meta = self.capture("fewnames", size(10000))
+        runs = {k: [] for k in ("tf", "tp", "wf", "wp")}
+        for _ in range(REPS):
+            tf, wf = self.measure([path, path], (), False)
+            tp, wp = self.measure([path, path], (), True, extras=[(), ("-V",)])
+            for k, m in (("tf", tf), ("wf", wf), ("tp", tp), ("wp", wp)):
+                runs[k].append(m)
+        ratio = self.ratio(runs, startup)
+        msg = ("negative control, dnsmon with -V against dnsmon alone, %d packets: ratio %.2f "
+               "(must be over the limit %g)" % (meta["packets"], ratio, LIMIT))
+        print(msg, file=sys.stderr)
+        self.assertGreater(ratio, LIMIT, msg)
 
     def test_hash_flooding(self):
         n = min(size(65536), 65536 * 4)
