@@ -4,9 +4,8 @@ flooding.
 Each case generates, at test time and seeded (bench/dnsgen.c), a "worst
 case" capture and a "typical case" capture with the same number of packets,
 runs the real tshark on each with the plugin and without it (as the other
-tshark tests do: as nobody, private plugin folder), the typical and the worst
-side by side (one on each core, in the same machine state, and in half the
-time of one after the other), and compares what the plugin adds per packet:
+tshark tests do: as nobody, private plugin folder), one run at a time (the
+test runs alone), and compares what the plugin adds per packet:
 
     added = (CPU of tshark with dnsmon - CPU of tshark alone) / packets
 
@@ -79,42 +78,28 @@ def size(n):
     return max(1000, int(n * SCALE))
 
 
-def run_measured(cmds, allowed):
-    """Runs the commands side by side; returns, in their order, dict(cpu, rss,
-    wall, rc, err) of each from wait4, or dict(timeout, wall, cpu, budget) for
-    one stopped. allowed(i, done) gives command i's seconds, done holding the
-    measurements of those already finished (by index)."""
-    errs = [tempfile.TemporaryFile() for _ in cmds]
-    t = time.time()
-    procs = [subprocess.Popen(c, stdout=subprocess.DEVNULL, stderr=e) for c, e in zip(cmds, errs)]
-    done = {}
-    try:
-        while len(done) < len(procs):
-            for i, p in enumerate(procs):
-                if i in done:
-                    continue
-                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-                if pid:
-                    p.returncode = os.waitstatus_to_exitcode(status)
-                    errs[i].seek(0)
-                    text = errs[i].read().decode(errors="replace")
-                    done[i] = {"cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss * 1024,
-                               "wall": time.time() - t, "rc": p.returncode, "err": text[-1500:]}
-                elif time.time() - t > allowed(i, done):
-                    os.kill(p.pid, 9)
-                    _, _, ru = os.wait4(p.pid, 0)
-                    p.returncode = -9
-                    done[i] = {"timeout": True, "wall": time.time() - t,
-                               "cpu": ru.ru_utime + ru.ru_stime, "budget": allowed(i, done)}
+def run_measured(cmd, timeout):
+    """Runs cmd; returns dict(cpu, rss, wall, rc, err) from wait4, or
+    dict(timeout, wall, cpu, budget) when it was stopped."""
+    with tempfile.TemporaryFile() as err:
+        t = time.time()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() - t > timeout:
+                os.kill(p.pid, 9)
+                _, _, ru = os.wait4(p.pid, 0)
+                p.returncode = -9
+                return {"timeout": True, "wall": time.time() - t, "cpu": ru.ru_utime + ru.ru_stime,
+                        "budget": timeout}
             time.sleep(0.01)
-    finally:
-        for p in procs:
-            if p.returncode is None:
-                p.kill()
-                p.wait()
-        for e in errs:
-            e.close()
-    return [done[i] for i in range(len(procs))]
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+    return {"cpu": ru.ru_utime + ru.ru_stime, "rss": ru.ru_maxrss * 1024,
+            "wall": time.time() - t, "rc": p.returncode, "err": text[-1500:]}
 
 
 class ResourceTest(unittest.TestCase):
@@ -161,12 +146,13 @@ class ResourceTest(unittest.TestCase):
         return cmd
 
     def measure(self, paths, extra, plugin, worst_budget=False, extras=None):
-        """tshark on each of paths side by side (with dnsmon or without). Typical
-        and worst run at once: the same machine state for both, and half the
-        wall time of running them one after the other. With worst_budget, the
-        second may take max(60 s, 10 x the first's wall time). extras, when
-        given, are the arguments of each path's run instead of extra."""
-        cmds, outs = [], []
+        """tshark on each of paths, one after the other (with dnsmon or
+        without). Never side by side: run together on this machine's two
+        cores, the same capture on both sides measured 0.3-2.9 instead of
+        0.8-1.4 (docs/testing.md). With worst_budget, the second may take
+        max(60 s, 10 x the first's wall time). extras, when given, are the
+        arguments of each path's run instead of extra."""
+        ms = []
         for i, path in enumerate(paths):
             more = extras[i] if extras is not None else extra
             args = ["-n"] + FORCE + (list(more) if plugin else [])
@@ -176,16 +162,12 @@ class ResourceTest(unittest.TestCase):
                 out = os.path.join(self.scratch, "cg.%d" % time.time_ns())
                 at = cmd.index("tshark")
                 cmd = cmd[:at] + ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + cmd[at:]
-            cmds.append(cmd)
-            outs.append(out)
-        slow = 60 if METRIC == "instructions" else 1
-
-        def allowed(i, done):
-            if worst_budget and i == 1 and 0 in done:
-                return max(60.0, 10 * done[0]["wall"]) * slow
-            return 600.0 * slow
-        ms = run_measured(cmds, allowed)
-        for path, m, out in zip(paths, ms, outs):
+            slow = 60 if METRIC == "instructions" else 1
+            allowed = 600.0
+            if worst_budget and i == 1:
+                allowed = max(60.0, 10 * ms[0]["wall"])
+            m = run_measured(cmd, allowed * slow)
+            ms.append(m)
             if m.get("timeout"):
                 continue
             if m["rc"] != 0:
@@ -274,7 +256,7 @@ class ResourceTest(unittest.TestCase):
         """The measurement can fail. One capture on both sides, dnsmon alone on
         the typical side and dnsmon with -V on the "worst" (every packet's whole
         tree printed: tens of times what dnsmon adds, as a quadratic path would
-        cost) must come out over the limit, through the same side-by-side runs,
+        cost) must come out over the limit, through the same runs,
         startup and noise floor as the cases."""
         startup = self.startup_cost()
         path, meta = self.capture("fewnames", size(10000))
