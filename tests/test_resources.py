@@ -145,46 +145,35 @@ class ResourceTest(unittest.TestCase):
                    if c.startswith("WIRESHARK_PLUGIN_DIR=") else c for c in cmd]
         return cmd
 
-    def measure(self, paths, extra, plugin, worst_budget=False, extras=None):
-        """tshark on each of paths, one after the other (with dnsmon or
-        without). Never side by side: run together on this machine's two
-        cores, the same capture on both sides measured 0.3-2.9 instead of
-        0.8-1.4 (docs/testing.md). With worst_budget, the second may take
-        max(60 s, 10 x the first's wall time). extras, when given, are the
-        arguments of each path's run instead of extra."""
-        ms = []
-        for i, path in enumerate(paths):
-            more = extras[i] if extras is not None else extra
-            args = ["-n"] + FORCE + (list(more) if plugin else [])
-            cmd = self.command(["-r", path] + args, plugin)
-            out = None
-            if METRIC == "instructions":
-                out = os.path.join(self.scratch, "cg.%d" % time.time_ns())
-                at = cmd.index("tshark")
-                cmd = cmd[:at] + ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + cmd[at:]
-            slow = 60 if METRIC == "instructions" else 1
-            allowed = 600.0
-            if worst_budget and i == 1:
-                allowed = max(60.0, 10 * ms[0]["wall"])
-            m = run_measured(cmd, allowed * slow)
-            ms.append(m)
-            if m.get("timeout"):
-                continue
-            if m["rc"] != 0:
-                raise AssertionError("tshark failed (%d) on %s: %s" % (m["rc"], path, m["err"]))
-            if out:
+    def measure(self, path, extra, plugin, timeout):
+        """tshark on path (with dnsmon and extra, or alone). One run at a time,
+        never side by side: run together on this machine's two cores, the same
+        capture on both sides measured 0.3-2.9 instead of 0.8-1.4
+        (docs/testing.md)."""
+        args = ["-n", "-r", path] + FORCE + (list(extra) if plugin else [])
+        if METRIC != "instructions":
+            m = run_measured(self.command(args, plugin), timeout)
+        else:
+            out = os.path.join(self.scratch, "cg.%d" % time.time_ns())
+            cmd = self.command(args, plugin)
+            at = cmd.index("tshark")
+            cmd = cmd[:at] + ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + cmd[at:]
+            m = run_measured(cmd, timeout * 60)
+            if not m.get("timeout") and m["rc"] == 0:
                 with open(out) as fh:
                     for line in fh:
                         if line.startswith(("summary:", "totals:")):
                             m["cpu"] = float(line.split()[1])
                 os.unlink(out)
-        return ms
+        if not m.get("timeout") and m["rc"] != 0:
+            raise AssertionError("tshark failed (%d) on %s: %s" % (m["rc"], path, m["err"]))
+        return m
 
     def startup_cost(self):
         """tshark alone on an empty capture: what every run pays before the first packet."""
         if ResourceTest.startup is None:
             path, _ = self.capture("mix", 0)
-            ResourceTest.startup = min(m["cpu"] for m in self.measure([path, path], (), False))
+            ResourceTest.startup = min(self.measure(path, (), False, 600)["cpu"] for _ in range(2))
         return ResourceTest.startup
 
     def compare(self, name, worst, typical, n, extra=()):
@@ -201,11 +190,11 @@ class ResourceTest(unittest.TestCase):
         # a case at 0.5 here). Only a ratio past CLEAR x the limit (a quadratic
         # path gives 10 or 100) fails after two.
         for rep in range(MAX_REPS):
-            tf, wf = self.measure([tpath, wpath], extra, False)
-            tp, wp = self.measure([tpath, wpath], extra, True, worst_budget=True)
-            runs["tf"].append(tf)
-            runs["wf"].append(wf)
+            runs["tf"].append(self.measure(tpath, extra, False, 600))
+            tp = self.measure(tpath, extra, True, 600)
             runs["tp"].append(tp)
+            runs["wf"].append(self.measure(wpath, extra, False, 600))
+            wp = self.measure(wpath, extra, True, max(60.0, 10 * tp["wall"]))
             if wp.get("timeout"):
                 over = wp
                 break
@@ -262,10 +251,10 @@ class ResourceTest(unittest.TestCase):
         path, meta = self.capture("fewnames", size(10000))
         runs = {k: [] for k in ("tf", "tp", "wf", "wp")}
         for _ in range(REPS):
-            tf, wf = self.measure([path, path], (), False)
-            tp, wp = self.measure([path, path], (), True, extras=[(), ("-V",)])
-            for k, m in (("tf", tf), ("wf", wf), ("tp", tp), ("wp", wp)):
-                runs[k].append(m)
+            runs["tf"].append(self.measure(path, (), False, 600))
+            runs["tp"].append(self.measure(path, (), True, 600))
+            runs["wf"].append(self.measure(path, (), False, 600))     # tshark alone either way
+            runs["wp"].append(self.measure(path, ("-V",), True, 600))
         ratio = self.ratio(runs, startup)
         msg = ("negative control, dnsmon with -V against dnsmon alone, %d packets: ratio %.2f "
                "(must be over the limit %g)" % (meta["packets"], ratio, LIMIT))
