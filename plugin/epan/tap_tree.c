@@ -159,10 +159,23 @@ server_key(const dm_txn *x)
     return (guint64)x->server << 24 | (guint64)x->server_port << 8 | x->transport;
 }
 
+/* A failing name's key: its case-folded name id over its query type. */
 static guint64
 name_key(const dm_tracker *tr, const dm_txn *x)
 {
     return (guint64)dm_tracker_name_folded(tr, x->name) << 16 | x->qtype;
+}
+
+static const char *
+name_key_name(const dm_tracker *tr, guint64 key)
+{
+    return dm_tracker_name(tr, (guint32)(key >> 16));
+}
+
+static const char *
+name_key_qtype(guint64 key, char *buf, gsize len)
+{
+    return dm_qtype_text((guint16)key, buf, len);
 }
 
 static char *
@@ -178,8 +191,7 @@ static char *
 name_label(const dm_tracker *tr, guint64 key)
 {
     char b[16];
-    return g_strdup_printf("%s %s", dm_tracker_name(tr, (guint32)(key >> 16)),
-                           dm_qtype_text((guint16)key, b, sizeof b));
+    return g_strdup_printf("%s %s", name_key_name(tr, key), name_key_qtype(key, b, sizeof b));
 }
 
 static row *
@@ -450,13 +462,11 @@ cmp_names(gconstpointer a, gconstpointer b, gpointer user)
     if (x->count != y->count)
         return x->count > y->count ? -1 : 1;
     const dm_tracker *tr = t->src.v.tr;
-    int c = g_strcmp0(dm_tracker_name(tr, (guint32)(x->key >> 16)),
-                      dm_tracker_name(tr, (guint32)(y->key >> 16)));
+    int c = g_strcmp0(name_key_name(tr, x->key), name_key_name(tr, y->key));
     if (c)
         return c;
     char bx[16], by[16];
-    return strcmp(dm_qtype_text((guint16)x->key, bx, sizeof bx),
-                  dm_qtype_text((guint16)y->key, by, sizeof by));
+    return strcmp(name_key_qtype(x->key, bx, sizeof bx), name_key_qtype(y->key, by, sizeof by));
 }
 
 /* The failing names section, as draw_section draws the others: the top
