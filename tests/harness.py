@@ -182,6 +182,14 @@ class TsharkTestCase(unittest.TestCase):
         cls.ts.cleanup()
 
 
+def join_captures(paths, out):
+    """The captures one after the other in one pcapng file (mergecap -a: time
+    jumps back at each seam), readable by the unprivileged tshark; out."""
+    subprocess.run(["mergecap", "-a", "-F", "pcapng", "-w", out] + list(paths), check=True)
+    os.chmod(out, 0o644)
+    return out
+
+
 def one(item, key, default=None):
     v = item.get(key)
     return v[0] if v else default

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import unittest
 
-from harness import TsharkTestCase, HERE, main_exit
+from harness import TsharkTestCase, HERE, join_captures, main_exit
 
 # Every source file of the plugin (plugin/core, plugin/epan), by name.
 SOURCES = sorted(os.path.splitext(f)[0] for d in ("core", "epan")
@@ -45,10 +45,8 @@ class ValgrindTest(TsharkTestCase):
         return p.stderr
 
     def test_no_errors_or_leaks_in_dnsmon(self):
-        merged = os.path.join(self.ts.caps, "valgrind-captures.pcapng")
-        subprocess.run(["mergecap", "-a", "-F", "pcapng", "-w", merged] +
-                       [self.ts.capture(c) for c in CAPTURES], check=True)
-        os.chmod(merged, 0o644)
+        merged = join_captures([self.ts.capture(c) for c in CAPTURES],
+                               os.path.join(self.ts.caps, "valgrind-captures.pcapng"))
         cap = " + ".join(CAPTURES)
         for two_pass in (False, True):
             log = self.memcheck(merged, two_pass)
