@@ -17,7 +17,7 @@ import shutil
 import sys
 import unittest
 
-from harness import CAPTURES, TsharkTestCase, frames_of, main_exit
+from harness import CAPTURES, TsharkTestCase, frames_of, main_exit, split_taps
 
 TIMEOUT = 5.0
 FIELDS = ["frame.number", "frame.time_relative", "dnsmon.txn", "dnsmon.outcome",
@@ -190,9 +190,16 @@ class ResolverTest(TsharkTestCase):
             self.assertEqual(sorted(f.get("dnsmon.upstream.failed_server", [])), want,
                              where + ": failing servers")
 
-    def check_report(self, cap, sec, frames):
-        out = self.ts.stdout("-r", self.ts.capture(os.path.join(CAPTURES, cap)), "-2", "-q",
-                             "-z", "dnsmon,report")
+    def taps(self, cap):
+        """The four dnsmon taps of one pass and of -2, both with -q (no tree)."""
+        path = self.ts.capture(os.path.join(CAPTURES, cap))
+        taps = ["-z", "dnsmon,tree", "-z", "dnsmon,failures", "-z", "dnsmon,report",
+                "-z", "dnsmon,log"]
+        return self.ts.stdout("-r", path, "-q", *taps), self.ts.stdout("-r", path, "-2", "-q", *taps)
+
+    def check_report(self, cap, sec, two):
+        """The report of -2 names each failing server and how it failed."""
+        out = split_taps(two)["report"]
         for row in sec["expected"]:
             if row["upstream cause"] != "upstream_failed":
                 continue
@@ -201,13 +208,8 @@ class ResolverTest(TsharkTestCase):
                               "%s: the report names %s and how it failed" % (cap, server))
         return out
 
-    def check_single_pass(self, cap):
+    def check_single_pass(self, cap, one, two):
         """The taps of one pass equal those of -2."""
-        path = self.ts.capture(os.path.join(CAPTURES, cap))
-        taps = ["-z", "dnsmon,tree", "-z", "dnsmon,failures", "-z", "dnsmon,report",
-                "-z", "dnsmon,log"]
-        one = self.ts.stdout("-r", path, "-q", *taps)
-        two = self.ts.stdout("-r", path, "-2", "-q", *taps)
         self.assertEqual(one, two, cap + ": one pass and -2")
 
 
@@ -219,8 +221,9 @@ def make_test(cap):
         self.check_upstream(cap, sec, frames)
         self.check_links(cap, sec, frames)
         self.check_expected(cap, sec, frames)
-        self.check_report(cap, sec, frames)
-        self.check_single_pass(cap)
+        one, two = self.taps(cap)
+        self.check_report(cap, sec, two)
+        self.check_single_pass(cap, one, two)
     return test
 
 
