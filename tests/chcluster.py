@@ -190,6 +190,8 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError("clickhouse-server %s exited (%d): %s" % (
                     self.name, self.proc.returncode, self.log()))
+            # clickhouse-client on the native port, not sql(): ready means ready
+            # for dnsmon-load, which uses that port and that client
             p = subprocess.run(self.client() + ["--query", "SELECT version()"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             if p.returncode == 0:
