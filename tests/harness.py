@@ -80,6 +80,13 @@ class Tshark:
         # preloaded ASan runtime one of them hangs).
         self.extcap = os.path.join(self.root, "extcap")
         os.makedirs(self.extcap)
+        # tshark_batch.so (ctest sets DNSMON_TSHARK_BATCH_LIB): one start-up
+        # for the runs of many captures (Batch below).
+        self.batch_lib = None
+        lib = os.environ.get("DNSMON_TSHARK_BATCH_LIB")
+        if lib and os.path.exists(lib):
+            self.batch_lib = os.path.join(self.root, "tshark_batch.so")
+            shutil.copy(lib, self.batch_lib)
         for d, _, files in os.walk(self.root):
             os.chmod(d, 0o755)
             for f in files:
@@ -100,7 +107,9 @@ class Tshark:
             os.chmod(dst, 0o644)
         return dst
 
-    def command(self, args, extra_env=()):
+    def command(self, args, extra_env=(), preload=None):
+        """tshark with args, as nobody when root; preload: a library to
+        LD_PRELOAD after any the prefix names (the ASan runtime first)."""
         env = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + self.home,
                "WIRESHARK_PLUGIN_DIR=" + self.plugin_dir, "WIRESHARK_EXTCAP_DIR=" + self.extcap,
                "TZ=UTC", "LC_ALL=C.UTF-8"] + list(extra_env)
@@ -108,13 +117,20 @@ class Tshark:
             if os.environ.get(var):
                 env.append("%s=%s" % (var, os.environ[var]))
         pre = os.environ.get("DNSMON_TSHARK_PREFIX", "")
-        cmd = env + (pre.split() if pre else []) + ["tshark"] + list(args)
+        pre = pre.split() if pre else []
+        if preload:
+            at = [i for i, a in enumerate(pre) if a.startswith("LD_PRELOAD=")]
+            if at:
+                pre[at[0]] += ":" + preload
+            else:
+                pre.append("LD_PRELOAD=" + preload)
+        cmd = env + pre + ["tshark"] + list(args)
         if os.geteuid() == 0:
             cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + cmd
         return cmd
 
-    def run(self, *args, check=True, extra_env=()):
-        p = subprocess.run(self.command(args, extra_env), stdout=subprocess.PIPE,
+    def run(self, *args, check=True, extra_env=(), preload=None):
+        p = subprocess.run(self.command(args, extra_env, preload), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, timeout=600)
         if check and p.returncode != 0:
             raise AssertionError("tshark %s failed (%d): %s" % (" ".join(args), p.returncode,
@@ -280,7 +296,9 @@ def frames_of(text):
 # the fixture of every tshark test) with two tshark processes at a time, and
 # kept in RESULTS_FILE beside the plugin, keyed by the plugin's, the
 # captures', this file's and tshark's identity; a test module run on its own
-# makes them (under a lock) when that file is missing or stale.
+# makes them (under a lock) when that file is missing or stale. A mode's runs
+# share one tshark start-up, forked per capture (tshark_batch.c, Batch.run);
+# Batch.control checks that a batched run equals a run of its own.
 #
 # Modes (docs/testing.md):
 #   "2"   -2, PDML, -z dnsmon,tree/failures/report/log, io,phs of FILTERS
@@ -301,7 +319,7 @@ import json  # noqa: E402
 import re  # noqa: E402
 import time  # noqa: E402
 
-RESULTS_FORMAT = 3      # bump when what a run is made of or how it is parsed changes
+RESULTS_FORMAT = 4      # bump when what a run is made of or how it is parsed changes
 QUICK = bool(os.environ.get("DNSMON_QUICK"))     # scripts/test --quick: the "2" runs only
 READ_FILTERS = ("not icmp and not icmpv6", "dns")
 READ_FILTER_COLS = ["frame.number", "dnsmon.txn", "dnsmon.outcome", "dnsmon.lookup.outcome",
@@ -537,7 +555,8 @@ def parse_fields(text, cols):
 
 class Batch:
     """The runs of every capture and mode, made with two tshark processes at
-    a time; results[capture][mode] is a dict of parsed output (JSON-able)."""
+    a time, each serving one mode's captures (tshark_batch.c);
+    results[capture][mode] is a dict of parsed output (JSON-able)."""
 
     def __init__(self, ts, expected, public_table=None):
         self.ts, self.expected, self.public_table = ts, expected, public_table or {}
@@ -561,9 +580,9 @@ class Batch:
                          PUBLIC_FILTERS))
         return jobs
 
-    def run_one(self, job):
-        cap, mode, opts, kind, taps, filters = job
-        args = ["-r", self.ts.capture(cap), "-n"] + opts
+    @staticmethod
+    def args_for(cap, mode, opts, kind, taps, filters):
+        args = ["-r", cap, "-n"] + opts
         if kind == "pdml":
             args += ["-T", "pdml"]
         elif kind == "fields":
@@ -580,17 +599,75 @@ class Batch:
                 args += ["-z", "expert,note"]
         for f in filters:
             args += ["-z", "io,phs," + f]
-        t0 = time.time()
-        env = ["DNSMON_DRAW_EVERY_FRAME=1"] if kind == "draw" else []
-        p = self.ts.run(*args, check=False, extra_env=env)
-        try:
-            return self.parse(cap, mode, kind, filters, args, p, t0)
-        except Exception as e:
-            raise AssertionError("%s, mode %s: %s" % (cap, mode, e)) from e
+        return args
 
-    def parse(self, cap, mode, kind, filters, args, p, t0):
+    @staticmethod
+    def env_for(kind):
+        return ["DNSMON_DRAW_EVERY_FRAME=1"] if kind == "draw" else []
+
+    def run_one(self, job, filters=None):
+        """One tshark process for one capture; filters: the io,phs filters
+        it runs (default: the job's own)."""
+        cap, mode, opts, kind, taps, own = job
+        args = self.args_for(self.ts.capture(cap), mode, opts, kind, taps,
+                             own if filters is None else filters)
+        t0 = time.time()
+        p = self.ts.run(*args, check=False, extra_env=self.env_for(kind))
+        return self.parse(cap, mode, kind, own, args, p, time.time() - t0)
+
+    def run_group(self, jobs):
+        """The jobs of one mode through one tshark start-up (tshark_batch.c):
+        the io,phs filters of all of them in the one run, each job's own
+        picked from its output."""
+        cap0, mode, opts, kind, taps, _ = jobs[0]
+        union = self.union_filters(jobs)
+        work = tempfile.mkdtemp(prefix="batch-", dir=self.ts.root)
+        os.chmod(work, 0o777)
+        lines = []
+        for i, job in enumerate(jobs):
+            lines.append("%s\t%s\t%s\n" % (self.ts.capture(job[0]),
+                                            os.path.join(work, "%d.out" % i),
+                                            os.path.join(work, "%d.err" % i)))
+        listing = os.path.join(work, "batch")
+        with open(listing, "w") as fh:
+            fh.writelines(lines)
+        os.chmod(listing, 0o644)
+        args = self.args_for(self.ts.capture(cap0), mode, opts, kind, taps, union)
+        p = self.ts.run(*args, check=False, preload=self.ts.batch_lib,
+                        extra_env=self.env_for(kind) + ["DNSMON_TSHARK_BATCH=" + listing])
+        try:
+            with open(listing + ".status") as fh:
+                status = [line.split("\t") for line in fh.read().splitlines()]
+        except OSError:
+            status = []
+        if p.returncode != 0 or len(status) != len(jobs):
+            raise AssertionError("batched tshark %s (mode %s, %d captures) failed (%d), %d done: %s"
+                                 % (" ".join(args), mode, len(jobs), p.returncode, len(status),
+                                    p.stderr))
+        out = []
+        for i, (job, (code, seconds)) in enumerate(zip(jobs, status)):
+            res = {}
+            for k in ("out", "err"):
+                path = os.path.join(work, "%d.%s" % (i, k))
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    res[k] = fh.read()
+                os.unlink(path)
+            run = subprocess.CompletedProcess(args, int(code), res["out"], res["err"])
+            cap_args = self.args_for(self.ts.capture(job[0]), mode, opts, kind, taps, union)
+            out.append(self.parse(job[0], mode, kind, job[5], cap_args, run, float(seconds)))
+        shutil.rmtree(work, ignore_errors=True)
+        return out
+
+    @staticmethod
+    def union_filters(jobs):
+        seen = []
+        for job in jobs:
+            seen += [f for f in job[5] if f not in seen]
+        return seen
+
+    def parse(self, cap, mode, kind, filters, args, p, seconds):
         out = {"args": args, "rc": p.returncode, "stderr": p.stderr,
-               "seconds": round(time.time() - t0, 3)}
+               "seconds": round(seconds, 3)}
         if p.returncode != 0:
             return os.path.basename(cap), mode, out
         text = p.stdout
@@ -604,15 +681,64 @@ class Batch:
                                              else PUBLIC_COLS)
         out["taps"] = split_taps(text, keep_last=(kind == "draw"))
         if filters:
-            out["io"] = parse_phs(out["taps"].get("io", ""), filters)
+            counts = parse_phs(out["taps"].get("io", ""), filters)
+            # A batched run counts every job's filters: the capture's own only.
+            # The io text itself is dropped: these counts are what it holds.
+            out["io"] = {f: counts[f] for f in filters}
+            out["taps"].pop("io", None)
         return os.path.basename(cap), mode, out
 
+    def groups(self, workers):
+        """The jobs by mode (one tshark start-up each), the largest first,
+        split until there is one for each worker."""
+        by_mode = {}
+        for job in self.jobs():
+            by_mode.setdefault(job[1], []).append(job)
+        groups = sorted(by_mode.values(), key=len, reverse=True)
+        while len(groups) < workers and len(groups[0]) > 1:
+            g = groups.pop(0)
+            groups += [g[:len(g) // 2], g[len(g) // 2:]]
+            groups.sort(key=len, reverse=True)
+        return groups
+
     def run(self, workers=2):
+        """{capture: {mode: parsed run}}, and the checks of the batching."""
         results = {}
+        for job in self.jobs():     # copied once, before the threads read them
+            self.ts.capture(job[0])
+        if not self.ts.batch_lib:
+            tasks = [functools.partial(self.run_one, job) for job in self.jobs()]
+        else:
+            tasks = [functools.partial(self.run_group, g) if len(g) > 1
+                     else functools.partial(lambda j: [self.run_one(j)], g[0])
+                     for g in self.groups(workers)]
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            for cap, mode, out in pool.map(self.run_one, self.jobs()):
-                results.setdefault(cap, {})[mode] = out
+            for done in pool.map(lambda task: task(), tasks):
+                for cap, mode, out in (done if isinstance(done, list) else [done]):
+                    results.setdefault(cap, {})[mode] = out
+            self.controls = []
+            if self.ts.batch_lib:
+                self.controls = list(pool.map(lambda g: self.control(g, results),
+                                              [g for g in self.groups(1) if len(g) > 1]))
         return results
+
+    def control(self, jobs, results):
+        """A batched run must be what tshark makes alone: the mode's largest
+        capture again in a tshark process of its own, with the same options
+        (the batch's filters), parsed the same way, must give the same result;
+        and the batched result of another capture must differ from it (each
+        child read its own capture)."""
+        size = lambda job: os.path.getsize(self.ts.capture(job[0]))  # noqa: E731
+        job = max(jobs, key=lambda j: (size(j), j[0]))
+        other = min(jobs, key=lambda j: (size(j), j[0]))
+        _, mode, out = self.run_one(job, filters=self.union_filters(jobs))
+        name = os.path.basename(job[0])
+        batched = results[name][mode]
+        strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+        same = strip(out) == strip(batched)
+        differs = strip(results[os.path.basename(other[0])][mode]) != strip(batched)
+        return {"mode": mode, "capture": name, "other": os.path.basename(other[0]),
+                "same": same, "differs": differs}
 
 
 def public_table():
@@ -658,7 +784,9 @@ def results_key(expected, table):
     st = os.stat(tshark) if tshark else None
     caps = [os.path.join(CAPTURES, n) for n in sorted(expected)]
     pubs = [os.path.join(PUBLIC, n) for n in sorted(table)]
-    return _digest([plugin, os.path.join(CAPTURES, "README.md")] + caps + pubs,
+    batch = os.environ.get("DNSMON_TSHARK_BATCH_LIB") or ""
+    batch = [batch] if os.path.exists(batch) else []
+    return _digest([plugin, os.path.join(CAPTURES, "README.md")] + batch + caps + pubs,
                    extra=(RESULTS_FORMAT, QUICK, tshark, st and (st.st_size, st.st_mtime),
                           os.environ.get("DNSMON_TSHARK_PREFIX", ""),
                           os.environ.get("DNSMON_WS_XY", "")))
@@ -691,11 +819,13 @@ def results(refresh=False, workers=2):
             t0 = time.time()
             ts = Tshark()
             try:
-                runs = Batch(ts, expected, table).run(workers)
+                batch = Batch(ts, expected, table)
+                runs = batch.run(workers)
             finally:
                 ts.cleanup()
             data = {"key": key, "seconds": round(time.time() - t0, 1),
-                    "runs": sum(len(m) for m in runs.values()), "results": runs}
+                    "runs": sum(len(m) for m in runs.values()), "results": runs,
+                    "controls": batch.controls}
             tmp = path + ".tmp"
             with open(tmp, "w", encoding="utf-8") as fh:
                 json.dump(data, fh)
@@ -704,7 +834,11 @@ def results(refresh=False, workers=2):
                 data["runs"], data["seconds"], workers, path), file=sys.stderr)
     _RESULTS.clear()
     _RESULTS.update(data["results"])
+    CONTROLS[:] = data.get("controls", [])
     return _RESULTS
+
+
+CONTROLS = []   # Batch.control()'s findings for the results in _RESULTS
 
 
 def result(capture, mode):
@@ -752,4 +886,14 @@ if __name__ == "__main__":
     failed = [(c, m, r["rc"]) for c, modes in res.items() for m, r in modes.items() if r["rc"]]
     for c, m, rc in failed:
         print("harness: tshark failed (%d) on %s, mode %s" % (rc, c, m), file=sys.stderr)
-    sys.exit(1 if failed else 0)
+    # The batching's checks (Batch.control), two per batched mode.
+    for c in CONTROLS:
+        ASSERTIONS[0] += 2
+        print("harness: mode %s: %s batched %s a run of its own; %s %s" % (
+            c["mode"], c["capture"], "equals" if c["same"] else "DIFFERS FROM",
+            c["other"], "differs" if c["differs"] else "GIVES THE SAME RESULT"), file=sys.stderr)
+    bad = [c for c in CONTROLS if not (c["same"] and c["differs"])]
+    if os.environ.get("DNSMON_TSHARK_BATCH_LIB") and not CONTROLS:
+        print("harness: the runs were not batched (tshark_batch.so missing?)", file=sys.stderr)
+        bad.append(None)
+    sys.exit(1 if failed or bad else 0)
