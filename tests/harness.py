@@ -140,6 +140,45 @@ class Tshark:
     def stdout(self, *args):
         return self.run(*args).stdout
 
+    def run_batch(self, captures, args, extra_env=()):
+        """tshark -r CAPTURE ARGS for each capture: one CompletedProcess each,
+        in order. With tshark_batch.so, one tshark start-up forked for each
+        capture (tests/tshark_batch.c); else one process each."""
+        caps = [self.capture(c) for c in captures]
+        if not self.batch_lib or len(caps) < 2:
+            return [self.run("-r", c, *args, check=False, extra_env=extra_env) for c in caps]
+        work = tempfile.mkdtemp(prefix="batch-", dir=self.root)
+        os.chmod(work, 0o777)
+        files = [(os.path.join(work, "%d.out" % i), os.path.join(work, "%d.err" % i))
+                 for i in range(len(caps))]
+        listing = os.path.join(work, "batch")
+        with open(listing, "w") as fh:
+            fh.writelines("%s\t%s\t%s\n" % (c, o, e) for c, (o, e) in zip(caps, files))
+        os.chmod(listing, 0o644)
+        p = self.run("-r", caps[0], *args, check=False, preload=self.batch_lib,
+                     extra_env=list(extra_env) + ["DNSMON_TSHARK_BATCH=" + listing])
+        try:
+            with open(listing + ".status") as fh:
+                status = [line.split("\t") for line in fh.read().splitlines()]
+        except OSError:
+            status = []
+        if p.returncode != 0 or len(status) != len(caps):
+            shutil.rmtree(work, ignore_errors=True)
+            raise AssertionError("batched tshark %s (%d captures) failed (%d), %d done: %s"
+                                 % (" ".join(args), len(caps), p.returncode, len(status), p.stderr))
+        runs = []
+        for c, (o, e), (code, seconds) in zip(caps, files, status):
+            text = {}
+            for k, path in (("out", o), ("err", e)):
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    text[k] = fh.read()
+            run = subprocess.CompletedProcess(["-r", c] + list(args), int(code), text["out"],
+                                              text["err"])
+            run.seconds = float(seconds)
+            runs.append(run)
+        shutil.rmtree(work, ignore_errors=True)
+        return runs
+
     def fields(self, capture, fields, two_pass=True, dfilter=None, extra=()):
         """Rows of -T fields output as lists (one entry per field)."""
         args = ["-r", self.capture(capture), "-n", "-T", "fields", "-E", "separator=\t",
@@ -616,47 +655,16 @@ class Batch:
         return self.parse(cap, mode, kind, own, args, p, time.time() - t0)
 
     def run_group(self, jobs):
-        """The jobs of one mode through one tshark start-up (tshark_batch.c):
+        """The jobs of one mode through one tshark start-up (Tshark.run_batch):
         the io,phs filters of all of them in the one run, each job's own
         picked from its output."""
-        cap0, mode, opts, kind, taps, _ = jobs[0]
+        _, mode, opts, kind, taps, _ = jobs[0]
         union = self.union_filters(jobs)
-        work = tempfile.mkdtemp(prefix="batch-", dir=self.ts.root)
-        os.chmod(work, 0o777)
-        lines = []
-        for i, job in enumerate(jobs):
-            lines.append("%s\t%s\t%s\n" % (self.ts.capture(job[0]),
-                                            os.path.join(work, "%d.out" % i),
-                                            os.path.join(work, "%d.err" % i)))
-        listing = os.path.join(work, "batch")
-        with open(listing, "w") as fh:
-            fh.writelines(lines)
-        os.chmod(listing, 0o644)
-        args = self.args_for(self.ts.capture(cap0), mode, opts, kind, taps, union)
-        p = self.ts.run(*args, check=False, preload=self.ts.batch_lib,
-                        extra_env=self.env_for(kind) + ["DNSMON_TSHARK_BATCH=" + listing])
-        try:
-            with open(listing + ".status") as fh:
-                status = [line.split("\t") for line in fh.read().splitlines()]
-        except OSError:
-            status = []
-        if p.returncode != 0 or len(status) != len(jobs):
-            raise AssertionError("batched tshark %s (mode %s, %d captures) failed (%d), %d done: %s"
-                                 % (" ".join(args), mode, len(jobs), p.returncode, len(status),
-                                    p.stderr))
-        out = []
-        for i, (job, (code, seconds)) in enumerate(zip(jobs, status)):
-            res = {}
-            for k in ("out", "err"):
-                path = os.path.join(work, "%d.%s" % (i, k))
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    res[k] = fh.read()
-                os.unlink(path)
-            run = subprocess.CompletedProcess(args, int(code), res["out"], res["err"])
-            cap_args = self.args_for(self.ts.capture(job[0]), mode, opts, kind, taps, union)
-            out.append(self.parse(job[0], mode, kind, job[5], cap_args, run, float(seconds)))
-        shutil.rmtree(work, ignore_errors=True)
-        return out
+        # args_for's "-r CAPTURE" comes first: run_batch puts each capture there
+        args = self.args_for("", mode, opts, kind, taps, union)[2:]
+        runs = self.ts.run_batch([job[0] for job in jobs], args, extra_env=self.env_for(kind))
+        return [self.parse(job[0], mode, kind, job[5], run.args, run, run.seconds)
+                for job, run in zip(jobs, runs)]
 
     @staticmethod
     def union_filters(jobs):

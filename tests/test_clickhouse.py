@@ -77,11 +77,16 @@ class ClickHouseTest(unittest.TestCase):
         cls.tree = {}
         logs = os.path.join(cls.ts.root, "logs")
         os.makedirs(logs)
-        for cap in captures():
-            # One tshark run gives both taps (the log's lines start with '{'):
-            # the loader reads the log of the capture with --log.
-            out = cls.ts.stdout("-2", "-q", "-n", "-r", cls.ts.capture(cap), "-z", "dnsmon,tree",
-                                "-z", "dnsmon,log")
+        # One tshark run per capture gives both taps (the log's lines start
+        # with '{'): the loader reads the log of the capture with --log. One
+        # tshark start-up serves them all (harness.Tshark.run_batch).
+        caps = captures()
+        runs = cls.ts.run_batch(caps, ["-2", "-q", "-n", "-z", "dnsmon,tree", "-z", "dnsmon,log"])
+        for cap, run in zip(caps, runs):
+            if run.returncode != 0:
+                raise AssertionError("tshark %s failed (%d): %s" % (" ".join(run.args),
+                                                                    run.returncode, run.stderr))
+            out = run.stdout
             cls.tree[cap] = outcome_counts(parse_tree(out))
             log = os.path.join(logs, cap + ".jsonl")
             with open(log, "w") as fh:

@@ -70,13 +70,37 @@ def ints(text):
 
 class ResolverTest(TsharkTestCase):
     runs = {}
+    TAPS = ["-z", "dnsmon,tree", "-z", "dnsmon,failures", "-z", "dnsmon,report",
+            "-z", "dnsmon,log"]
 
-    def frames(self, cap, two_pass=True):
-        """frame number -> {field: [values]} for every frame, one tshark run per mode."""
-        key = (cap, two_pass)
+    @classmethod
+    def setUpClass(cls):
+        """Three tshark runs per capture: -T fields with -2, the taps of one
+        pass and of -2; each kind through one tshark start-up for all the
+        captures (harness.Tshark.run_batch)."""
+        super().setUpClass()
+        caps = sorted(c for c in SECTIONS if c.endswith(".pcapng"))
+        paths = [os.path.join(CAPTURES, c) for c in caps]
+        fields = ["-n", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=a",
+                  "-E", "aggregator=,", "-2"] + [a for f in FIELDS for a in ("-e", f)]
+        cls.batched = {}
+        for kind, args in (("fields", fields), ("one", ["-q"] + cls.TAPS),
+                           ("two", ["-2", "-q"] + cls.TAPS)):
+            for cap, run in zip(caps, cls.ts.run_batch(paths, args)):
+                cls.batched[(cap, kind)] = run
+
+    def output(self, cap, kind):
+        run = self.batched[(cap, kind)]
+        if run.returncode != 0:
+            raise AssertionError("tshark %s failed (%d): %s" % (" ".join(run.args), run.returncode,
+                                                                 run.stderr))
+        return run.stdout
+
+    def frames(self, cap):
+        """frame number -> {field: [values]} for every frame, from the -2 run."""
+        key = cap
         if key not in self.runs:
-            path = os.path.join(CAPTURES, cap)
-            rows = self.ts.fields(path, FIELDS, two_pass=two_pass)
+            rows = [line.split("\t") for line in self.output(cap, "fields").splitlines()]
             by = {}
             for r in rows:
                 vals = dict(zip(FIELDS, r))
@@ -192,10 +216,7 @@ class ResolverTest(TsharkTestCase):
 
     def taps(self, cap):
         """The four dnsmon taps of one pass and of -2, both with -q (no tree)."""
-        path = self.ts.capture(os.path.join(CAPTURES, cap))
-        taps = ["-z", "dnsmon,tree", "-z", "dnsmon,failures", "-z", "dnsmon,report",
-                "-z", "dnsmon,log"]
-        return self.ts.stdout("-r", path, "-q", *taps), self.ts.stdout("-r", path, "-2", "-q", *taps)
+        return self.output(cap, "one"), self.output(cap, "two")
 
     def check_report(self, cap, sec, two):
         """The report of -2 names each failing server and how it failed."""
