@@ -71,10 +71,9 @@ static int redirect(int fd, const char *path)
     return 0;
 }
 
-/* Splits "a\tb\tc\n" in place into three fields; 0 when malformed. */
+/* Splits "a\tb\tc" in place into three fields; 0 when malformed. */
 static int split_line(char *line, char **cap, char **out, char **err)
 {
-    line[strcspn(line, "\n")] = '\0';
     *cap = line;
     *out = strchr(line, '\t');
     if (!*out)
@@ -87,21 +86,61 @@ static int split_line(char *line, char **cap, char **out, char **err)
     return **cap && **out && **err;
 }
 
+/* The whole of path, NUL-terminated; NULL on failure (errno set). Read at
+ * once, so that no stdio stream of it is open across fork(): a child's exit
+ * would move the shared file offset of a stream it had buffered. */
+static char *read_all(const char *path)
+{
+    size_t len = 0, cap = 65536;
+    char *buf = malloc(cap + 1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (!buf || fd < 0) {
+        free(buf);
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    while ((n = read(fd, buf + len, cap - len)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        len += (size_t)n;
+        if (len == cap) {
+            char *more = realloc(buf, 2 * cap + 1);
+            if (!more) {
+                free(buf);
+                close(fd);
+                return NULL;
+            }
+            buf = more;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    buf[len] = '\0';
+    return buf;
+}
+
 /* The parent's loop: returns only in a child, with the capture it reads. */
 static const char *serve(const char *batch)
 {
-    static char line[8192];
     char status_path[4096];
-    FILE *in = fopen(batch, "r");
-    FILE *status;
+    char *listing = read_all(batch), *save = NULL, *line;
+    int status;
 
     snprintf(status_path, sizeof status_path, "%s.status", batch);
-    status = fopen(status_path, "w");
-    if (!in || !status) {
-        fprintf(stderr, "tshark_batch: %s: %s\n", in ? status_path : batch, strerror(errno));
+    status = open(status_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (!listing || status < 0) {
+        fprintf(stderr, "tshark_batch: %s: %s\n", listing ? status_path : batch, strerror(errno));
         _exit(2);
     }
-    while (fgets(line, sizeof line, in)) {
+    for (line = strtok_r(listing, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *cap, *out, *err;
         double t0 = now();
         int st, code;
@@ -118,8 +157,7 @@ static const char *serve(const char *batch)
             _exit(2);
         }
         if (pid == 0) {
-            fclose(in);
-            fclose(status);
+            close(status);
             if (redirect(STDOUT_FILENO, out) < 0 || redirect(STDERR_FILENO, err) < 0)
                 _exit(3);
             in_child = 1;
@@ -128,11 +166,10 @@ static const char *serve(const char *batch)
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
             ;
         code = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-        fprintf(status, "%d\t%.3f\n", code, now() - t0);
-        fflush(status);
+        if (dprintf(status, "%d\t%.3f\n", code, now() - t0) < 0)
+            _exit(2);
     }
-    fclose(in);
-    fclose(status);
+    close(status);
     _exit(0);
 }
 
