@@ -58,6 +58,12 @@ def _print_assertions():
     print("assertions: %d" % ASSERTIONS[0], flush=True)
 
 
+def check_run(args, returncode, stderr):
+    """A tshark run that failed (args: tshark's own) fails the test asking for it."""
+    if returncode != 0:
+        raise AssertionError("tshark %s failed (%d): %s" % (" ".join(args), returncode, stderr))
+
+
 class Tshark:
     def __init__(self, plugin=None, ws_xy=None):
         plugin = plugin or os.environ.get("DNSMON_PLUGIN")
@@ -132,9 +138,8 @@ class Tshark:
     def run(self, *args, check=True, extra_env=(), preload=None):
         p = subprocess.run(self.command(args, extra_env, preload), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, timeout=600)
-        if check and p.returncode != 0:
-            raise AssertionError("tshark %s failed (%d): %s" % (" ".join(args), p.returncode,
-                                                                 p.stderr))
+        if check:
+            check_run(args, p.returncode, p.stderr)
         return p
 
     def stdout(self, *args):
@@ -146,7 +151,12 @@ class Tshark:
         capture (tests/tshark_batch.c); else one process each."""
         caps = [self.capture(c) for c in captures]
         if not self.batch_lib or len(caps) < 2:
-            return [self.run("-r", c, *args, check=False, extra_env=extra_env) for c in caps]
+            runs = []
+            for c in caps:
+                t0 = time.time()
+                runs.append(self.run("-r", c, *args, check=False, extra_env=extra_env))
+                runs[-1].args, runs[-1].seconds = ["-r", c] + list(args), time.time() - t0
+            return runs
         work = tempfile.mkdtemp(prefix="batch-", dir=self.root)
         os.chmod(work, 0o777)
         files = [(os.path.join(work, "%d.out" % i), os.path.join(work, "%d.err" % i))
@@ -655,9 +665,9 @@ class Batch:
         return self.parse(cap, mode, kind, own, args, p, time.time() - t0)
 
     def run_group(self, jobs):
-        """The jobs of one mode through one tshark start-up (Tshark.run_batch):
-        the io,phs filters of all of them in the one run, each job's own
-        picked from its output."""
+        """The jobs of one mode through one tshark start-up (Tshark.run_batch;
+        one job: a plain run): the io,phs filters of all of them in the one
+        run, each job's own picked from its output."""
         _, mode, opts, kind, taps, _ = jobs[0]
         union = self.union_filters(jobs)
         # args_for's "-r CAPTURE" comes first: run_batch puts each capture there
@@ -674,10 +684,19 @@ class Batch:
         return seen
 
     def parse(self, cap, mode, kind, filters, args, p, seconds):
+        """(capture name, mode, parsed run); an output it cannot read fails
+        naming the capture and the mode."""
+        try:
+            return os.path.basename(cap), mode, self.parse_output(kind, filters, args, p, seconds)
+        except Exception as e:
+            raise AssertionError("%s, mode %s: %s" % (cap, mode, e)) from e
+
+    @staticmethod
+    def parse_output(kind, filters, args, p, seconds):
         out = {"args": args, "rc": p.returncode, "stderr": p.stderr,
                "seconds": round(seconds, 3)}
         if p.returncode != 0:
-            return os.path.basename(cap), mode, out
+            return out
         text = p.stdout
         if kind == "pdml":
             head, sep, text = text.partition("</pdml>")
@@ -694,13 +713,14 @@ class Batch:
             # The io text itself is dropped: these counts are what it holds.
             out["io"] = {f: counts[f] for f in filters}
             out["taps"].pop("io", None)
-        return os.path.basename(cap), mode, out
+        return out
 
-    def groups(self, workers):
+    @staticmethod
+    def groups(jobs, workers):
         """The jobs by mode (one tshark start-up each), the largest first,
         split until there is one for each worker."""
         by_mode = {}
-        for job in self.jobs():
+        for job in jobs:
             by_mode.setdefault(job[1], []).append(job)
         groups = sorted(by_mode.values(), key=len, reverse=True)
         while len(groups) < workers and len(groups[0]) > 1:
@@ -712,22 +732,19 @@ class Batch:
     def run(self, workers=2):
         """{capture: {mode: parsed run}}, and the checks of the batching."""
         results = {}
-        for job in self.jobs():     # copied once, before the threads read them
+        jobs = self.jobs()
+        for job in jobs:            # copied once, before the threads read them
             self.ts.capture(job[0])
-        if not self.ts.batch_lib:
-            tasks = [functools.partial(self.run_one, job) for job in self.jobs()]
-        else:
-            tasks = [functools.partial(self.run_group, g) if len(g) > 1
-                     else functools.partial(lambda j: [self.run_one(j)], g[0])
-                     for g in self.groups(workers)]
+        # Without the library every job is a group of its own (one process each).
+        groups = self.groups(jobs, workers) if self.ts.batch_lib else [[job] for job in jobs]
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-            for done in pool.map(lambda task: task(), tasks):
-                for cap, mode, out in (done if isinstance(done, list) else [done]):
+            for done in pool.map(self.run_group, groups):
+                for cap, mode, out in done:
                     results.setdefault(cap, {})[mode] = out
             self.controls = []
             if self.ts.batch_lib:
                 self.controls = list(pool.map(lambda g: self.control(g, results),
-                                              [g for g in self.groups(1) if len(g) > 1]))
+                                              [g for g in self.groups(jobs, 1) if len(g) > 1]))
         return results
 
     def control(self, jobs, results):
@@ -854,9 +871,7 @@ def result(capture, mode):
     r = results().get(capture, {}).get(mode)
     if r is None:
         raise AssertionError("no tshark run of %s in mode %s" % (capture, mode))
-    if r["rc"] != 0:
-        raise AssertionError("tshark %s failed (%d): %s" % (" ".join(r["args"]), r["rc"],
-                                                             r["stderr"]))
+    check_run(r["args"], r["rc"], r["stderr"])
     return r
 
 

@@ -27,7 +27,7 @@ import time
 import unittest
 
 from chcluster import FAILED, Server, missing_programs, outcome_counts, parse_tree
-from harness import CAPTURES, REPO, Tshark, frames_of, parse_expectations
+from harness import CAPTURES, REPO, Tshark, check_run, frames_of, parse_expectations
 
 LOAD = os.path.join(REPO, "scripts", "dnsmon-load")
 SENSOR = os.path.join(REPO, "scripts", "dnsmon-sensor")
@@ -83,9 +83,7 @@ class ClickHouseTest(unittest.TestCase):
         caps = captures()
         runs = cls.ts.run_batch(caps, ["-2", "-q", "-n", "-z", "dnsmon,tree", "-z", "dnsmon,log"])
         for cap, run in zip(caps, runs):
-            if run.returncode != 0:
-                raise AssertionError("tshark %s failed (%d): %s" % (" ".join(run.args),
-                                                                    run.returncode, run.stderr))
+            check_run(run.args, run.returncode, run.stderr)
             out = run.stdout
             cls.tree[cap] = outcome_counts(parse_tree(out))
             log = os.path.join(logs, cap + ".jsonl")

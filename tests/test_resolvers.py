@@ -10,14 +10,12 @@ and dnsmasq in a private DNS tree. Checked against two independent things:
 With -2 and in a single pass (whose taps must equal -2's), and the report must name the
 failing server and how it failed.
 """
-import gzip
 import os
 import re
-import shutil
 import sys
 import unittest
 
-from harness import CAPTURES, TsharkTestCase, frames_of, main_exit, split_taps
+from harness import CAPTURES, TsharkTestCase, check_run, frames_of, main_exit, split_taps
 
 TIMEOUT = 5.0
 FIELDS = ["frame.number", "frame.time_relative", "dnsmon.txn", "dnsmon.outcome",
@@ -91,23 +89,20 @@ class ResolverTest(TsharkTestCase):
 
     def output(self, cap, kind):
         run = self.batched[(cap, kind)]
-        if run.returncode != 0:
-            raise AssertionError("tshark %s failed (%d): %s" % (" ".join(run.args), run.returncode,
-                                                                 run.stderr))
+        check_run(run.args, run.returncode, run.stderr)
         return run.stdout
 
     def frames(self, cap):
         """frame number -> {field: [values]} for every frame, from the -2 run."""
-        key = cap
-        if key not in self.runs:
+        if cap not in self.runs:
             rows = [line.split("\t") for line in self.output(cap, "fields").splitlines()]
             by = {}
             for r in rows:
                 vals = dict(zip(FIELDS, r))
                 by[int(vals["frame.number"])] = {k: [x for x in v.split(",") if x]
                                                  for k, v in vals.items()}
-            self.runs[key] = by
-        return self.runs[key]
+            self.runs[cap] = by
+        return self.runs[cap]
 
     def first(self, f, field):
         v = f.get(field, [])

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <glib.h>
 #include <ws_version.h>
 #include <epan/epan.h>
 #include <wiretap/wtap.h>
@@ -86,58 +87,25 @@ static int split_line(char *line, char **cap, char **out, char **err)
     return **cap && **out && **err;
 }
 
-/* The whole of path, NUL-terminated; NULL on failure (errno set). Read at
- * once, so that no stdio stream of it is open across fork(): a child's exit
- * would move the shared file offset of a stream it had buffered. */
-static char *read_all(const char *path)
-{
-    size_t len = 0, cap = 65536;
-    char *buf = malloc(cap + 1);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-
-    if (!buf || fd < 0) {
-        free(buf);
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    while ((n = read(fd, buf + len, cap - len)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            free(buf);
-            close(fd);
-            return NULL;
-        }
-        len += (size_t)n;
-        if (len == cap) {
-            char *more = realloc(buf, 2 * cap + 1);
-            if (!more) {
-                free(buf);
-                close(fd);
-                return NULL;
-            }
-            buf = more;
-            cap *= 2;
-        }
-    }
-    close(fd);
-    buf[len] = '\0';
-    return buf;
-}
-
 /* The parent's loop: returns only in a child, with the capture it reads. */
 static const char *serve(const char *batch)
 {
     char status_path[4096];
-    char *listing = read_all(batch), *save = NULL, *line;
+    char *listing = NULL, *save = NULL, *line;
+    GError *error = NULL;
     int status;
 
+    /* Read at once (g_file_get_contents reads the fd, no stdio stream): a
+     * stdio stream open across fork() could have its shared file offset
+     * moved by a child's exit, and the parent would read lines again. */
+    if (!g_file_get_contents(batch, &listing, NULL, &error)) {
+        fprintf(stderr, "tshark_batch: %s\n", error->message);
+        _exit(2);
+    }
     snprintf(status_path, sizeof status_path, "%s.status", batch);
     status = open(status_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (!listing || status < 0) {
-        fprintf(stderr, "tshark_batch: %s: %s\n", listing ? status_path : batch, strerror(errno));
+    if (status < 0) {
+        fprintf(stderr, "tshark_batch: %s: %s\n", status_path, strerror(errno));
         _exit(2);
     }
     for (line = strtok_r(listing, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
