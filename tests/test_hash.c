@@ -86,6 +86,62 @@ test_process_hash(void)
     g_assert_cmpuint(used, >, 2400);     /* ~2589 expected for a random function */
 }
 
+static void
+test_process_hash_inputs(void)
+{
+    /* zero padding never makes two inputs one: the length is hashed too */
+    static const guint8 z[8] = { 0 };
+    static const char a0[] = "a\0";
+    for (gsize n = 0; n < sizeof z; n++)
+        g_assert_true(dm_hash(z, n) != dm_hash(z, n + 1));
+    g_assert_true(dm_hash(a0, 1) != dm_hash(a0, 2));
+    /* 32 bits, in the low half: dm_index masks the low bits */
+    guint64 high = 0;
+    for (guint32 i = 0; i < 1000; i++)
+        high |= dm_hash(&i, sizeof i) >> 32;
+    g_assert_cmpuint(high, ==, 0);
+    /* one bit of a long input (SipHash beyond 256 bytes) or a 64-bit identity changes it */
+    guint8 *longer = g_new0(guint8, 1000);
+    guint64 before = dm_hash(longer, 1000), id = dm_hash64(longer, 1000);
+    g_assert_true(dm_hash(longer, 1000) == before && dm_hash64(longer, 1000) == id);
+    longer[999] = 1;
+    g_assert_true(dm_hash(longer, 1000) != before);
+    g_assert_true(dm_hash64(longer, 1000) != id);
+    g_free(longer);
+    /* a change in any word of a 256-byte input moves it (each word has its
+     * own multiplier) */
+    guint8 buf[256] = { 0 };
+    guint64 h0 = dm_hash(buf, sizeof buf);
+    for (gsize i = 0; i < sizeof buf; i += 4) {
+        buf[i] ^= 0x80;
+        g_assert_true(dm_hash(buf, sizeof buf) != h0);
+        buf[i] ^= 0x80;
+    }
+}
+
+/* Keys an attacker might line up (ports or IDs counting up, a stride of a
+ * power of two) spread over an index's low bits like random ones. */
+static void
+test_process_hash_patterns(void)
+{
+    const guint32 buckets = 4096;
+    guint8 *seen = g_new0(guint8, buckets);
+    for (guint32 stride = 1; stride <= (1u << 20); stride <<= 4) {
+        memset(seen, 0, buckets);
+        guint used = 0;
+        for (guint32 i = 0; i < buckets; i++) {
+            guint8 key[12] = { 0 };
+            guint32 v = i * stride;
+            memcpy(key + 4, &v, 4);
+            guint b2 = (guint)(dm_hash(key, sizeof key) & (buckets - 1));
+            used += !seen[b2];
+            seen[b2] = 1;
+        }
+        g_assert_cmpuint(used, >, 2400);
+    }
+    g_free(seen);
+}
+
 /* ---- dm_index ------------------------------------------------------------- */
 
 typedef struct {
@@ -396,6 +452,8 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/hash/siphash-vectors", test_siphash_vectors);
     g_test_add_func("/hash/process-key", test_process_hash);
+    g_test_add_func("/hash/process-key/inputs", test_process_hash_inputs);
+    g_test_add_func("/hash/process-key/patterns", test_process_hash_patterns);
     g_test_add_func("/hash/index", test_index);
     g_test_add_func("/hash/gindex", test_gindex);
     g_test_add_func("/hash/intern", test_intern);

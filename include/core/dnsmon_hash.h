@@ -1,8 +1,10 @@
 /* dnsmon_hash.h — keyed hashing and the lookup structures built on it.
  *
  * Attackers choose the keys dnsmon hashes (addresses, ports, IDs, names), so
- * every hash is SipHash-2-4 keyed with a per-process random seed: no input
- * can be chosen to collide. On that, two structures:
+ * every hash is keyed with a per-process random key: a strongly universal
+ * hash (vector multiply-shift) for the indexes, SipHash-2-4 for long inputs
+ * and for hashes that stand for their input. No input can be chosen to
+ * collide. On that, two structures:
  *
  *   dm_index  — an open-addressing table of record ids (guint32, 1-based)
  *               whose keys live in the records themselves: 4 bytes a slot,
@@ -20,8 +22,13 @@
 
 G_BEGIN_DECLS
 
-/* SipHash-2-4 of data under the process's random key (64-bit result). */
+/* The keyed hash of data under the process's random key, for indexes: 32
+ * bits (two distinct inputs agree in the low k of them with probability
+ * 2^-k over the key), in a guint64 for dm_index. */
 guint64 dm_hash(const void *data, gsize len);
+/* SipHash-2-4 under the process's random key: 64 bits, for a hash that
+ * stands for its input (two inputs are taken as equal when it is). */
+guint64 dm_hash64(const void *data, gsize len);
 /* The same under an explicit 128-bit key (for the reference test vectors). */
 guint64 dm_siphash24(const guint8 key[16], const void *data, gsize len);
 

@@ -10,7 +10,8 @@
  *
  * Memory is flat: transactions, frame items and ICMP errors live in arrays
  * and refer to each other by 1-based ids (0 = none); addresses and names are
- * interned; every lookup structure is keyed by SipHash with a random seed.
+ * interned; every lookup structure hashes under a random per-process key
+ * (dnsmon_hash.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

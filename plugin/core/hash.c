@@ -1,5 +1,5 @@
-/* hash.c — SipHash-2-4 with a per-process random key, the id index and
- * interning built on it. See dnsmon_hash.h.
+/* hash.c — the per-process keyed hash (universal, SipHash-2-4 for long
+ * inputs), the id index and interning built on it. See dnsmon_hash.h.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -63,24 +63,101 @@ dm_siphash24(const guint8 key[16], const void *data, gsize len)
     return siphash(load_le64(key), load_le64(key + 8), data, len);
 }
 
-static guint64 seed0, seed1;
+/* ---- the process's hashes ------------------------------------------------
+ *
+ * dm_hash is vector multiply-shift (Thorup, "High Speed Hashing for Integers
+ * and Strings", 2015): the input, zero-padded to 32-bit words x_1 .. x_m and
+ * preceded by its length, is summed as a_0 + a_1 len + sum a_(i+1) x_i
+ * modulo 2^64 under random 64-bit a_j, and the top 32 bits of the sum are
+ * strongly universal: any two distinct inputs of up to MS_WORDS words agree
+ * in their top k bits with probability 2^-k over the key, however they were
+ * chosen. The padding and the length word make the map from byte strings to
+ * vectors one-to-one. The result is those 32 bits through a fixed bijection
+ * (mix32): a pair of distinct inputs still gets a uniformly random pair of
+ * results, so the low k bits an index masks collide with probability 2^-k,
+ * and keys in a lattice (ports counting up) no longer land in a lattice,
+ * whose clusters linear probing would pay for. Longer inputs, and dm_hash64 (a 64-bit
+ * identity), take SipHash-2-4 under a random key. docs/design.md, "Hostile
+ * traffic", says why universal hashing is enough for a passive monitor: an
+ * attacker never sees a hash or its timing, so the inputs are fixed before
+ * the key is drawn. */
+
+#define MS_WORDS 64                     /* 256 bytes */
+
+static guint64 ms_key[MS_WORDS + 2];
+static guint64 sip0, sip1;
+
+static guint64
+random64(void)
+{
+    return ((guint64)g_random_int() << 32) | g_random_int();
+}
+
+/* MurmurHash3's 32-bit finalizer (public domain): a fixed bijection that
+ * moves every input bit into every output bit. */
+static guint32
+mix32(guint32 v)
+{
+    v ^= v >> 16;
+    v *= 0x85ebca6bu;
+    v ^= v >> 13;
+    v *= 0xc2b2ae35u;
+    v ^= v >> 16;
+    return v;
+}
 
 /* GLib's default generator is seeded from /dev/urandom (or the time). */
 static gpointer
 make_seed(gpointer unused)
 {
     (void)unused;
-    seed0 = ((guint64)g_random_int() << 32) | g_random_int();
-    seed1 = ((guint64)g_random_int() << 32) | g_random_int();
+    for (int i = 0; i < MS_WORDS + 2; i++)
+        ms_key[i] = random64();
+    sip0 = random64();
+    sip1 = random64();
     return NULL;
+}
+
+static void
+seed_once(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, make_seed, NULL);
+}
+
+guint64
+dm_hash64(const void *data, gsize len)
+{
+    seed_once();
+    return siphash(sip0, sip1, data, len);
 }
 
 guint64
 dm_hash(const void *data, gsize len)
 {
-    static GOnce once = G_ONCE_INIT;
-    g_once(&once, make_seed, NULL);
-    return siphash(seed0, seed1, data, len);
+    seed_once();
+    if (len > MS_WORDS * 4)
+        return siphash(sip0, sip1, data, len);
+    const guint8 *p = data;
+    const guint64 *a = ms_key + 2;
+    guint64 s = ms_key[0] + ms_key[1] * len;
+    gsize w = 0;
+    for (; 4 * w + 8 <= len; w += 2) {
+        guint32 x[2];
+        memcpy(x, p + 4 * w, 8);
+        s += a[w] * x[0] + a[w + 1] * x[1];
+    }
+    for (; 4 * w < len; w++) {
+        guint32 x = 0;
+        gsize n = len - 4 * w;
+        if (n >= 4)
+            memcpy(&x, p + 4 * w, 4);
+        else                        /* the last 1-3 bytes, zero-padded */
+            for (gsize j = 0; j < n; j++)
+                x |= (guint32)p[4 * w + j] << (8 * j);
+        s += a[w] * x;
+    }
+    return mix32((guint32)(s >> 32));
 }
 
 /* ---- dm_index ---------------------------------------------------------- */

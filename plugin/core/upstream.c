@@ -94,7 +94,7 @@ name_key(guint32 resolver, const char *name, gsize len)
     memset(&k, 0, sizeof k);
     k.resolver = resolver;
     k.kind = K_NAME;
-    k.h = dm_hash(low, len);
+    k.h = dm_hash64(low, len);
     return k;
 }
 
