@@ -25,17 +25,17 @@ typedef struct {
     guint32 last_frame;         /* the frame of it (its expert info goes there) */
     guint32 first_txn, last_txn;    /* transactions, in the order they joined */
     guint32 definitive;         /* the transaction whose answer ended it, 0 if none */
-    guint32 txns;               /* how many */
-    guint32 servers;            /* distinct servers tried */
-    guint32 server;             /* the first one (interned address) */
-    guint32 more_servers;       /* id of its set of servers once a second one came, or 0 */
+    guint32 server;             /* one server: it (interned address); more: the id of their
+                                   set (lookups.c), 0 once that is released */
     guint32 touched;            /* the tracker's clock at its latest event */
+    guint32 txns : 26;          /* how many (saturating) */
+    guint32 settled : 1;
+    guint32 final : 3;          /* its outcome, computed once the capture ended */
+    guint32 troubled : 1;       /* a failed or truncated transaction came before its answer */
+    guint32 sealed : 1;         /* its outcome is fixed: its first transactions are forgotten */
+    guint16 servers;            /* distinct servers tried (saturating) */
     guint16 open;               /* transactions not settled yet (saturating) */
-    guint8 settled : 1;
-    guint8 final : 3;           /* its outcome, computed once the capture ended */
-    guint8 troubled : 1;        /* a failed or truncated transaction came before its answer */
-    guint8 sealed : 1;          /* its outcome is fixed: its first transactions are forgotten */
-} dm_lookup;                    /* 48 bytes */
+} dm_lookup;                    /* 40 bytes */
 
 typedef struct dm_lookups dm_lookups;
 

@@ -34,7 +34,9 @@ struct dm_lookups {
 #define NEXT(ls, txn) (*DM_FIFO_AT(&(ls)->next, guint32, txn))
 #define OPEN(ls, txn) (*DM_FIFO_AT(&(ls)->open, guint8, txn))
 
-G_STATIC_ASSERT(sizeof(dm_lookup) == 48);
+G_STATIC_ASSERT(sizeof(dm_lookup) == 40);
+
+#define TXNS_MAX ((1u << 26) - 1)
 
 /* ---- the index: client and question of a lookup's first transaction ---- */
 
@@ -132,8 +134,10 @@ maybe_settle(dm_lookups *ls, guint32 id)
 
 /* ---- membership -------------------------------------------------------- */
 
-/* Distinct servers: most lookups ask one, kept inline; a set from the
- * second one on (keys are interned ids, so not an attacker's to choose). */
+/* Distinct servers: most lookups ask one, kept inline in l->server; from
+ * the second one on, l->server holds the id of a set of them (keys are
+ * interned ids, so not an attacker's to choose). A lookup sealed with its
+ * set released (l->server 0) that a TCP fallback joins starts a new set. */
 static void
 add_server(dm_lookups *ls, dm_lookup *l, guint32 server)
 {
@@ -142,24 +146,26 @@ add_server(dm_lookups *ls, dm_lookup *l, guint32 server)
         l->servers = 1;
         return;
     }
-    if (l->server == server)
+    if (l->servers == 1 && l->server == server)
         return;
-    if (!l->more_servers) {
+    if (l->servers == 1 || !l->server) {
         GHashTable *set = g_hash_table_new(g_direct_hash, g_direct_equal);
-        g_hash_table_add(set, GUINT_TO_POINTER(l->server));
+        if (l->servers == 1)
+            g_hash_table_add(set, GUINT_TO_POINTER(l->server));
         if (ls->free_sets->len) {
-            l->more_servers = g_array_index(ls->free_sets, guint32, ls->free_sets->len - 1);
+            l->server = g_array_index(ls->free_sets, guint32, ls->free_sets->len - 1);
             g_array_set_size(ls->free_sets, ls->free_sets->len - 1);
-            g_ptr_array_index(ls->server_sets, l->more_servers - 1) = set;
+            g_ptr_array_index(ls->server_sets, l->server - 1) = set;
         } else {
             g_ptr_array_add(ls->server_sets, set);
-            l->more_servers = ls->server_sets->len;
+            l->server = ls->server_sets->len;
         }
     }
-    GHashTable *set = g_ptr_array_index(ls->server_sets, l->more_servers - 1);
+    GHashTable *set = g_ptr_array_index(ls->server_sets, l->server - 1);
     if (!g_hash_table_contains(set, GUINT_TO_POINTER(server))) {
         g_hash_table_add(set, GUINT_TO_POINTER(server));
-        l->servers++;
+        if (l->servers < G_MAXUINT16)
+            l->servers++;
     }
 }
 
@@ -185,7 +191,8 @@ join(dm_lookups *ls, guint32 id, guint32 txn, dm_time ts)
     else
         l->first_txn = txn;
     l->last_txn = txn;
-    l->txns++;
+    if (l->txns < TXNS_MAX)
+        l->txns++;
     l->touched = dm_tracker_clock(ls->tr);
     if (ts > l->last_event || l->txns == 1)
         l->last_event = ts;
@@ -537,12 +544,12 @@ dm_lookups_txn_final(const dm_lookups *ls, guint32 txn)
 static void
 release_servers(dm_lookups *ls, dm_lookup *l)
 {
-    if (!l->more_servers)
+    if (l->servers < 2 || !l->server)
         return;
-    g_hash_table_destroy(g_ptr_array_index(ls->server_sets, l->more_servers - 1));
-    g_ptr_array_index(ls->server_sets, l->more_servers - 1) = NULL;
-    g_array_append_val(ls->free_sets, l->more_servers);
-    l->more_servers = 0;
+    g_hash_table_destroy(g_ptr_array_index(ls->server_sets, l->server - 1));
+    g_ptr_array_index(ls->server_sets, l->server - 1) = NULL;
+    g_array_append_val(ls->free_sets, l->server);
+    l->server = 0;
 }
 
 /* A lookup about to lose its first transactions: its outcome (and delay)

@@ -711,15 +711,24 @@ dm_tracker_note(const dm_tracker *tr, guint32 id)
 guint
 dm_tracker_frame_items(const dm_tracker *tr, guint32 frame, guint32 *first)
 {
-    /* Items are in feed order, so by frame number: binary search. */
+    /* Items are in feed order, so by frame number. */
     const GArray *a = tr->items.a;
+    if (!a->len || g_array_index(a, dm_item, a->len - 1).frame < frame)
+        return 0;
     guint lo = 0, hi = a->len;
-    while (lo < hi) {
-        guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(a, dm_item, mid).frame < frame)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (g_array_index(a, dm_item, a->len - 1).frame == frame) {
+        /* the first pass asks about the frame it just fed: the last items */
+        lo = a->len - 1;
+        while (lo && g_array_index(a, dm_item, lo - 1).frame == frame)
+            lo--;
+    } else {
+        while (lo < hi) {       /* binary search */
+            guint mid = lo + (hi - lo) / 2;
+            if (g_array_index(a, dm_item, mid).frame < frame)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
     }
     while (lo < a->len) {
         const dm_item *it = &g_array_index(a, dm_item, lo);
