@@ -403,7 +403,7 @@ read_frame(const st *s, guint32 frame)
             CHECK(of < it->txn || (of > it->txn && of <= dm_tracker_txn_count(tr)) || of == 0);
         }
         if (it->role == DM_ROLE_ICMP) {
-            const dm_icmp *ic = dm_tracker_icmp_ref(tr, it->ref);
+            const dm_icmp *ic = dm_tracker_icmp_ref(tr, dm_item_ref(tr, it));
             CHECK(ic != NULL && ic->item == id);
             (void)dm_tracker_item_frame(tr, ic->quoted);
             if (ic->note) {
@@ -415,8 +415,8 @@ read_frame(const st *s, guint32 frame)
             }
             if (ic->nat_server)
                 CHECK(dm_tracker_addr(tr, ic->nat_server) != NULL);
-        } else if (it->role == DM_ROLE_RESPONSE && it->ref) {
-            const dm_note *nt = dm_tracker_note(tr, it->ref);
+        } else if (it->role == DM_ROLE_RESPONSE && dm_item_ref(tr, it)) {
+            const dm_note *nt = dm_tracker_note(tr, dm_item_ref(tr, it));
             CHECK(nt != NULL);
             if (nt->name)
                 CHECK(dm_tracker_name(tr, nt->name) != NULL);

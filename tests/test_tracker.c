@@ -106,7 +106,7 @@ test_answered(void)
     const dm_item *it = fx_item(&f, 1, 0);
     g_assert_cmpuint(it->role, ==, DM_ROLE_QUERY);
     g_assert_cmpuint(it->txn, ==, 1);
-    g_assert_cmpuint(it->ref, ==, 1);
+    g_assert_cmpuint(dm_item_ref(f.tr, it), ==, 1);
     g_assert_cmpuint(it->flags & DM_F_RETRANSMISSION, ==, 0);
     g_assert_cmpint(dm_txn_shown_outcome(f.tr, fx_txn(&f, 1)), ==, DM_OUTCOME_PENDING);
 
@@ -272,7 +272,7 @@ test_unsolicited(void)
     g_assert_cmpuint(it->txn, ==, 0);
     g_assert_cmpuint(it->role, ==, DM_ROLE_RESPONSE);
     g_assert_true(it->flags & DM_F_UNSOLICITED);
-    const dm_note *n = dm_tracker_note(f.tr, it->ref);
+    const dm_note *n = dm_tracker_note(f.tr, dm_item_ref(f.tr, it));
     g_assert_nonnull(n);
     g_assert_cmpstr(dm_tracker_name(f.tr, n->name), ==, WWW);
     g_assert_cmpuint(n->flow.client_port, ==, 41003);
@@ -310,7 +310,7 @@ test_question_mismatch(void)
     const dm_item *it = fx_item(&f, 2, 0);
     g_assert_cmpuint(it->txn, ==, 1);           /* linked ... */
     g_assert_true(it->flags & DM_F_MISMATCH);
-    g_assert_cmpstr(dm_tracker_name(f.tr, dm_tracker_note(f.tr, it->ref)->name), ==,
+    g_assert_cmpstr(dm_tracker_name(f.tr, dm_tracker_note(f.tr, dm_item_ref(f.tr, it))->name), ==,
                     "evil.example.net");
     g_assert_cmpuint(dm_txn_answer_item(f.tr, fx_txn(&f, 1)), ==, 0);   /* ... but no answer */
     g_assert_false(fx_txn(&f, 1)->flags & DM_T_ANSWERED);
@@ -439,9 +439,9 @@ test_retransmission_window(void)
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 1);
     const dm_item *it = fx_item(&f, 2, 0);
     g_assert_cmpuint(it->txn, ==, 1);
-    g_assert_cmpuint(it->ref, ==, 2);
+    g_assert_cmpuint(dm_item_ref(f.tr, it), ==, 2);
     g_assert_true(it->flags & DM_F_RETRANSMISSION);
-    g_assert_cmpuint(fx_item(&f, 3, 0)->ref, ==, 3);
+    g_assert_cmpuint(dm_item_ref(f.tr, fx_item(&f, 3, 0)), ==, 3);
     const dm_txn *t = fx_txn(&f, 1);
     g_assert_cmpuint(dm_txn_attempts(f.tr, t), ==, 3);
     g_assert_cmpuint(t->first_item, ==, q1);
@@ -454,7 +454,7 @@ test_retransmission_window(void)
     fx_query_msg(&f, &m);
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 2);
     g_assert_cmpuint(fx_item(&f, 4, 0)->txn, ==, 2);
-    g_assert_cmpuint(fx_item(&f, 4, 0)->ref, ==, 1);
+    g_assert_cmpuint(dm_item_ref(f.tr, fx_item(&f, 4, 0)), ==, 1);
     g_assert_false(fx_item(&f, 4, 0)->flags & DM_F_RETRANSMISSION);
     /* txn 1's last attempt was 5 s + 1 ns before the end: unanswered */
     assert_outcome(&f, 1, DM_OUTCOME_UNANSWERED);
@@ -484,7 +484,7 @@ test_retransmission_needs_same_key_and_question(void)
     fx_query(&f, 8, 1.0, &u, 7, "WWW.example.test", 1);
     g_assert_cmpuint(dm_tracker_txn_count(f.tr), ==, 7);
     g_assert_cmpuint(fx_item(&f, 8, 0)->txn, ==, 1);
-    g_assert_cmpuint(fx_item(&f, 8, 0)->ref, ==, 2);
+    g_assert_cmpuint(dm_item_ref(f.tr, fx_item(&f, 8, 0)), ==, 2);
     /* once answered, the same query opens a new transaction */
     fx_answer(&f, 9, 1.1, &u, 7, WWW, 1);
     g_assert_cmpuint(fx_item(&f, 9, 0)->txn, ==, 1);
@@ -528,12 +528,12 @@ test_key_reuse(void)
     fx_query(&f, 4, 2.0, &u, id, "c.example.test", 28);
     fx_query(&f, 5, 4.0, &u, id, "www.example.test", 1);
     g_assert_cmpuint(fx_item(&f, 5, 0)->txn, ==, 1);
-    g_assert_cmpuint(fx_item(&f, 5, 0)->ref, ==, 2);
+    g_assert_cmpuint(dm_item_ref(f.tr, fx_item(&f, 5, 0)), ==, 2);
     fx_answer(&f, 6, 4.5, &u, id, "b.example.test", 1);
     g_assert_cmpuint(fx_item(&f, 6, 0)->txn, ==, 3);
     fx_query(&f, 7, 7.0, &u, id, "www.example.test", 1);
     g_assert_cmpuint(fx_item(&f, 7, 0)->txn, ==, 1);
-    g_assert_cmpuint(fx_item(&f, 7, 0)->ref, ==, 3);
+    g_assert_cmpuint(dm_item_ref(f.tr, fx_item(&f, 7, 0)), ==, 3);
     fx_answer(&f, 8, 7.05, &u, id, "www.example.test", 1);
     g_assert_cmpuint(fx_item(&f, 8, 0)->txn, ==, 1);
     g_assert_true(fx_txn(&f, 1)->flags & DM_T_LATE);
@@ -669,7 +669,7 @@ test_icmp_port_unreachable_from_server(void)
     g_assert_cmpuint(it->role, ==, DM_ROLE_ICMP);
     g_assert_cmpuint(it->txn, ==, 1);
     g_assert_false(it->flags & (DM_F_BOUNCED | DM_F_SHORT_QUOTE | DM_F_UNMATCHED | DM_F_VIA_NAT));
-    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, it->ref);
+    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, it));
     g_assert_nonnull(ic);
     g_assert_cmpuint(ic->frame, ==, 2);
     g_assert_cmpuint(ic->txn, ==, 1);
@@ -697,7 +697,7 @@ test_icmp_from_router(void)
     fx_query(&f, 1, 0, &u, 1, WWW, 1);
     fx_icmp_opts o = { .type = 3, .code = 13, .reporter = RTR, .id = 1, .name = WWW, .qtype = 1 };
     g_assert_true(fx_icmp_full(&f, 2, 0.01, &u, &o));
-    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, fx_item(&f, 2, 0)->ref);
+    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, fx_item(&f, 2, 0)));
     g_assert_cmpuint(ic->kind, ==, DM_ICMP_ADMIN_PROHIBITED);
     g_assert_cmpuint(ic->who, ==, DM_REPORTER_ROUTER);
     assert_outcome(&f, 1, DM_OUTCOME_REJECTED);
@@ -834,7 +834,7 @@ test_icmp_quotes_latest_attempt(void)
     fx_query(&f, 1, 0, &u, 1, WWW, 1);
     guint32 q2 = fx_query(&f, 2, 1, &u, 1, WWW, 1);
     fx_port_unreachable(&f, 3, 1.5, &u, SRV, 1, WWW, 1);
-    g_assert_cmpuint(dm_tracker_icmp_ref(f.tr, fx_item(&f, 3, 0)->ref)->quoted, ==, q2);
+    g_assert_cmpuint(dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, fx_item(&f, 3, 0)))->quoted, ==, q2);
     fx_clear(&f);
 }
 
@@ -868,7 +868,7 @@ test_icmp_bounced(void)
     const dm_item *it = fx_item(&f, 3, 0);
     g_assert_cmpuint(it->txn, ==, 1);
     g_assert_true(it->flags & DM_F_BOUNCED);
-    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, it->ref);
+    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, it));
     g_assert_true(ic->quotes_response);
     g_assert_cmpuint(ic->quoted, ==, r);
     g_assert_cmpuint(ic->who, ==, DM_REPORTER_CLIENT);
@@ -886,7 +886,7 @@ test_icmp_bounced(void)
     it = fx_item(&f, 6, 0);
     g_assert_cmpuint(it->txn, ==, 2);
     g_assert_true(it->flags & DM_F_BOUNCED);
-    g_assert_cmpuint(dm_tracker_icmp_ref(f.tr, it->ref)->quoted, ==, r2);
+    g_assert_cmpuint(dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, it))->quoted, ==, r2);
     fx_clear(&f);
 }
 
@@ -909,7 +909,7 @@ test_icmp_bounced_missing(void)
         const dm_item *it = fx_item(&f, fr, 0);
         g_assert_cmpuint(it->txn, ==, txn);
         g_assert_true(it->flags & DM_F_BOUNCED);
-        const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, it->ref);
+        const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, it));
         g_assert_cmpuint(ic->quoted, ==, 0);          /* not in this capture */
         g_assert_cmpuint(dm_tracker_item_frame(f.tr, ic->quoted), ==, 0);
     }
@@ -932,7 +932,7 @@ test_icmp_nat(void)
     const dm_item *it = fx_item(&f, 2, 0);
     g_assert_cmpuint(it->txn, ==, 1);
     g_assert_true(it->flags & DM_F_VIA_NAT);
-    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, it->ref);
+    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, it));
     g_assert_cmpuint(ic->who, ==, DM_REPORTER_SERVER);
     g_assert_cmpuint(ic->nat_server, !=, 0);
     g_assert_true(dm_addr_equal(dm_tracker_addr(f.tr, ic->nat_server), &up.server));
@@ -973,7 +973,7 @@ test_icmp_unmatched(void)
     const dm_item *it = fx_item(&f, 1, 0);
     g_assert_cmpuint(it->txn, ==, 0);
     g_assert_true(it->flags & DM_F_UNMATCHED);
-    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, it->ref);
+    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, it));
     const dm_note *n = dm_tracker_note(f.tr, ic->note);
     g_assert_nonnull(n);
     g_assert_cmpstr(dm_tracker_name(f.tr, n->name), ==, WWW);
@@ -996,7 +996,7 @@ test_icmpv6(void)
     dm_flow u = FL(DM_UDP, "2001:db8:1::10", 40000, "2001:db8:2::3", 53);
     fx_query(&f, 1, 0, &u, 1, "v6.example.test", 28);
     g_assert_true(fx_port_unreachable(&f, 2, 0.01, &u, "2001:db8:2::3", 1, "v6.example.test", 28));
-    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, fx_item(&f, 2, 0)->ref);
+    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, fx_item(&f, 2, 0)));
     g_assert_cmpuint(ic->version, ==, 6);
     g_assert_cmpuint(ic->kind, ==, DM_ICMP_PORT_UNREACHABLE);
     g_assert_cmpuint(ic->who, ==, DM_REPORTER_SERVER);
@@ -1044,7 +1044,7 @@ test_wrong_source(void)
     g_assert_cmpuint(it->txn, ==, 1);
     g_assert_true(it->flags & DM_F_BOUNCED);
     g_assert_false(it->flags & DM_F_UNMATCHED);
-    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, it->ref);
+    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, it));
     g_assert_cmpuint(ic->quoted, ==, w);
     g_assert_cmpuint(ic->who, ==, DM_REPORTER_CLIENT);
     /* retransmissions on the same socket are attempts of the same txn */
@@ -1153,7 +1153,7 @@ test_tcp_syn_icmp(void)
     const dm_item *it = fx_item(&f, 2, 0);
     g_assert_cmpuint(it->txn, ==, 1);
     g_assert_false(it->flags & DM_F_BOUNCED);
-    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, it->ref);
+    const dm_icmp *ic = dm_tracker_icmp_ref(f.tr, dm_item_ref(f.tr, it));
     g_assert_cmpuint(ic->quoted, ==, syn);
     g_assert_cmpuint(ic->kind, ==, DM_ICMP_ADMIN_PROHIBITED);
     g_assert_cmpuint(ic->who, ==, DM_REPORTER_ROUTER);
@@ -1173,7 +1173,7 @@ test_tcp_syn_silent(void)
     fx_tcp(&f, 3, 2.35, &t, TRUE, FX_SYN);
     fx_tcp(&f, 4, 3.38, &t, TRUE, FX_SYN);
     g_assert_true(fx_item(&f, 2, 0)->flags & DM_F_RETRANSMISSION);
-    g_assert_cmpuint(fx_item(&f, 4, 0)->ref, ==, 4);
+    g_assert_cmpuint(dm_item_ref(f.tr, fx_item(&f, 4, 0)), ==, 4);
     fx_tick(&f, 5, 8.37);
     /* still waiting: no transaction yet, or one not decided */
     if (dm_tracker_txn_count(f.tr))
@@ -1369,7 +1369,7 @@ test_tc_fallback_answered(void)
     g_assert_cmpuint(x->first_item, ==, q);
     g_assert_cmpstr(dm_tracker_name(f.tr, x->name), ==, "tcpok.example.test");
     g_assert_cmpuint(fx_item(&f, 6, 0)->txn, ==, 2);
-    g_assert_cmpuint(fx_item(&f, 6, 0)->ref, ==, 1);
+    g_assert_cmpuint(dm_item_ref(f.tr, fx_item(&f, 6, 0)), ==, 1);
     g_assert_cmpuint(fx_item(&f, 8, 0)->txn, ==, 2);
     g_assert_cmpuint(fx_ext(&f, 2)->fallback_of, ==, 1);
     g_assert_cmpuint(fx_ext(&f, 1)->fallback_in, ==, 2);
@@ -1571,7 +1571,7 @@ test_backwards_time(void)
     fx_query(&f, 5, 11.0, &u3, 3, "c.example.test", 1);
     fx_query(&f, 6, 10.5, &u3, 3, "c.example.test", 1);   /* 0.5 s earlier: attempt 2 */
     g_assert_cmpuint(fx_item(&f, 6, 0)->txn, ==, 3);
-    g_assert_cmpuint(fx_item(&f, 6, 0)->ref, ==, 2);
+    g_assert_cmpuint(dm_item_ref(f.tr, fx_item(&f, 6, 0)), ==, 2);
     /* the latest, not the last fed */
     g_assert_cmpint(dm_txn_last_ts(f.tr, fx_txn(&f, 3)), ==, S(11.0));
     fx_query(&f, 7, 9.0, &u4, 4, "a.example.test", 1);

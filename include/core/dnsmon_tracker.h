@@ -148,16 +148,18 @@ typedef struct {
 } dm_tcp_seg;
 
 /* One thing dnsmon says about a frame; a frame may hold several (pipelined
- * DNS over TCP). Items of a frame are contiguous. */
+ * DNS over TCP). Items of a frame are contiguous. 12 bytes: its reference
+ * (read it with dm_item_ref) is inline when small, as attempt numbers are,
+ * and kept beside the items when not (ICMP and note ids). */
 typedef struct {
     guint32 frame;
     guint32 txn;                /* 0 for orphans (unsolicited, unmatched) */
-    guint32 ref;                /* query, SYN: attempt number; ICMP: icmp id;
-                                   response: note id (mismatch, wrong source, unsolicited) or 0 */
     guint16 flags;              /* DM_F_* */
     guint8 role;                /* dm_role */
-    guint8 pad;
+    guint8 ref8;                /* the reference below DM_REF_FAR; DM_REF_FAR: kept apart */
 } dm_item;
+
+#define DM_REF_FAR 255
 
 typedef struct {
     guint32 frame;              /* the ICMP error's own frame */
@@ -296,6 +298,10 @@ void dm_tracker_observe(dm_tracker *tr, dm_observer fn, void *user);
 /* Items of a frame (ghosts excluded): the count, and the first id. */
 guint dm_tracker_frame_items(const dm_tracker *tr, guint32 frame, guint32 *first);
 const dm_item *dm_tracker_item(const dm_tracker *tr, guint32 id);
+/* An item's reference — query, SYN: its attempt number; ICMP: its icmp id;
+ * response: a note id (mismatch, wrong source, unsolicited) or 0. it must
+ * come from dm_tracker_item or dm_tracker_frame_items of tr. */
+guint32 dm_item_ref(const dm_tracker *tr, const dm_item *it);
 /* The frame of an item for a link, or 0 for a ghost or no item. */
 guint32 dm_tracker_item_frame(const dm_tracker *tr, guint32 id);
 /* Items are numbered 1 .. dm_tracker_item_count(); those below

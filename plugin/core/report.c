@@ -953,7 +953,7 @@ dm_report_write(const dm_tracker *tr, const dm_lookups *ls, const dm_upstream *u
         if (it->txn && of[it->txn] && frame) {
             g_array_append_val(of[it->txn]->frames, frame);
             if (it->role == DM_ROLE_ICMP)
-                of[it->txn]->last = MAX(of[it->txn]->last, dm_tracker_icmp_ref(tr, it->ref)->ts);
+                of[it->txn]->last = MAX(of[it->txn]->last, dm_tracker_icmp_ref(tr, dm_item_ref(tr, it))->ts);
         }
     }
     g_free(of);

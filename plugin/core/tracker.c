@@ -372,6 +372,7 @@ dm_tracker_new(const dm_config *cfg)
     dm_fifo_init(&tr->txns, sizeof(dm_txn));
     dm_fifo_init(&tr->exts, sizeof(dm_txn_ext));
     dm_fifo_init(&tr->items, sizeof(dm_item));
+    tr->far_refs = g_array_new(FALSE, FALSE, sizeof(far_ref));
     dm_fifo_init(&tr->icmps, sizeof(dm_icmp));
     dm_fifo_init(&tr->notes, sizeof(dm_note));
     tr->conns = g_array_new(FALSE, FALSE, sizeof(dm_conn));
@@ -411,6 +412,7 @@ dm_tracker_free(dm_tracker *tr)
     dm_fifo_free(&tr->txns);
     dm_fifo_free(&tr->exts);
     dm_fifo_free(&tr->items);
+    g_array_free(tr->far_refs, TRUE);
     dm_fifo_free(&tr->icmps);
     dm_fifo_free(&tr->notes);
     g_array_free(tr->conns, TRUE);
@@ -464,7 +466,8 @@ dm_tracker_memory(const dm_tracker *tr, dm_memory_part *parts, guint max)
     const dm_memory_part all[] = {
         { "transactions", dm_fifo_bytes(&tr->txns), tr->txns.a->len },
         { "side records", dm_fifo_bytes(&tr->exts), tr->exts.a->len },
-        { "items", dm_fifo_bytes(&tr->items), tr->items.a->len },
+        { "items", dm_fifo_bytes(&tr->items) + tr->far_refs->len * sizeof(far_ref),
+          tr->items.a->len },
         { "ICMP errors", dm_fifo_bytes(&tr->icmps), tr->icmps.a->len },
         { "notes", dm_fifo_bytes(&tr->notes), tr->notes.a->len },
         { "connections", conns, tr->conns->len },
@@ -685,8 +688,36 @@ tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flag
     it.role = (guint8)role;
     it.txn = txn;
     it.flags = (guint16)flags;
-    it.ref = ref;
-    return dm_fifo_append(&tr->items, &it);
+    it.ref8 = (guint8)MIN(ref, DM_REF_FAR);
+    guint32 id = dm_fifo_append(&tr->items, &it);
+    if (ref >= DM_REF_FAR) {
+        far_ref f = { id, ref };   /* ids grow: the array stays sorted */
+        g_array_append_val(tr->far_refs, f);
+    }
+    return id;
+}
+
+G_STATIC_ASSERT(sizeof(dm_item) == 12);
+
+guint32
+dm_item_ref(const dm_tracker *tr, const dm_item *it)
+{
+    if (it->ref8 < DM_REF_FAR)
+        return it->ref8;
+    guint32 id = (guint32)(it - (const dm_item *)(const void *)tr->items.a->data) + 1 +
+                 tr->items.base;
+    const GArray *a = tr->far_refs;
+    guint lo = 0, hi = a->len;
+    while (lo < hi) {           /* binary search */
+        guint mid = lo + (hi - lo) / 2;
+        if (g_array_index(a, far_ref, mid).item < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* (always found: a far reference goes only with its item) */
+    return lo < a->len && g_array_index(a, far_ref, lo).item == id ? g_array_index(a, far_ref, lo).ref
+                                                                   : 0;
 }
 
 guint32

@@ -124,14 +124,19 @@ forget_items(dm_tracker *tr, guint32 until)
         if (it->txn ? it->txn >= until : it->frame >= fh)
             break;
         if (it->role == DM_ROLE_ICMP) {
-            icmp = MAX(icmp, it->ref);
-            const dm_icmp *ic = dm_tracker_icmp_ref(tr, it->ref);
+            icmp = MAX(icmp, dm_item_ref(tr, it));
+            const dm_icmp *ic = dm_tracker_icmp_ref(tr, dm_item_ref(tr, it));
             if (ic && ic->note)
                 note = MAX(note, ic->note);
-        } else if (it->role == DM_ROLE_RESPONSE && it->ref) {
-            note = MAX(note, it->ref);
+        } else if (it->role == DM_ROLE_RESPONSE && dm_item_ref(tr, it)) {
+            note = MAX(note, dm_item_ref(tr, it));
         }
     }
+    guint far = 0;
+    while (far < tr->far_refs->len && g_array_index(tr->far_refs, far_ref, far).item <= drop)
+        far++;
+    if (far)
+        g_array_remove_range(tr->far_refs, 0, far);
     dm_fifo_drop(&tr->items, drop);
     dm_fifo_drop(&tr->icmps, icmp);
     dm_fifo_drop(&tr->notes, note);

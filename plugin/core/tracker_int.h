@@ -77,6 +77,7 @@ struct dm_tracker {
     dm_fifo txns;               /* dm_txn; id = its number */
     dm_fifo exts;               /* dm_txn_ext */
     dm_fifo items;              /* dm_item */
+    GArray *far_refs;           /* far_ref, by item: references of DM_REF_FAR and more */
     dm_fifo icmps;              /* dm_icmp */
     dm_fifo notes;              /* dm_note */
     GArray *conns;              /* dm_conn, id = index + 1; a forgotten one's slot is reused */
@@ -112,6 +113,11 @@ typedef struct {
 
 #define TXN(tr, id) DM_FIFO_AT(&(tr)->txns, dm_txn, id)
 #define ITEM(tr, id) DM_FIFO_AT(&(tr)->items, dm_item, id)
+
+/* An item's reference that does not fit in it (dm_item_ref). */
+typedef struct {
+    guint32 item, ref;
+} far_ref;
 #define ICMP(tr, id) DM_FIFO_AT(&(tr)->icmps, dm_icmp, id)
 #define CONN(tr, id) (&g_array_index((tr)->conns, dm_conn, (id) - 1))
 

@@ -661,7 +661,7 @@ add_downgrade(ctx *c, guint32 num, const dm_txn *t, const dm_item *it)
         add_flag(c, hf_downgraded);
         add_link(c, hf_downgrade_of, e->first_item);
     }
-    if (it->role != DM_ROLE_QUERY || it->ref != 1)
+    if (it->role != DM_ROLE_QUERY || dm_item_ref(c->tr, it) != 1)
         return;
     char srv[48], *how = dm_encrypted_failure_text(c->tr, e);
     expert(c, &ei_downgraded, "%s to %s failed (%s, frame %u): the client fell back to "
@@ -804,14 +804,14 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
         if (syn) {
             add_flag(c, hf_tcp_syn);
         } else {
-            add_uint(c, hf_attempt, it->ref);
-            add_uint(c, hf_attempts, c->final ? dm_txn_attempts(c->tr, t) : it->ref);
+            add_uint(c, hf_attempt, dm_item_ref(c->tr, it));
+            add_uint(c, hf_attempts, c->final ? dm_txn_attempts(c->tr, t) : dm_item_ref(c->tr, it));
         }
         if (syn && (t->flags & DM_T_CONNECTION)) {
-            add_uint(c, hf_attempt, it->ref);
-            add_uint(c, hf_attempts, c->final && e ? e->syns : it->ref);
+            add_uint(c, hf_attempt, dm_item_ref(c->tr, it));
+            add_uint(c, hf_attempts, c->final && e ? e->syns : dm_item_ref(c->tr, it));
         }
-        if (it->ref > 1) {
+        if (dm_item_ref(c->tr, it) > 1) {
             add_flag(c, hf_retransmission);
             add_link(c, hf_query_in, (syn && !(t->flags & DM_T_CONNECTION)) ? 0 : t->first_item);
         }
@@ -837,9 +837,9 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
             add_icmp_fields(c, ic);
     }
 
-    if (it->ref > 1 && !syn && !(it->flags & DM_F_WS_SAID))
+    if (dm_item_ref(c->tr, it) > 1 && !syn && !(it->flags & DM_F_WS_SAID))
         expert(c, &ei_retransmission, "attempt %u of transaction %u, first in frame %u",
-               it->ref, num, dm_tracker_item_frame(c->tr, t->first_item));
+               dm_item_ref(c->tr, it), num, dm_tracker_item_frame(c->tr, t->first_item));
     if (it->flags & DM_F_NO_QUESTION)
         expert(c, &ei_no_question, "DNS query without a valid question section");
     if (o == DM_OUTCOME_REJECTED && ic) {
@@ -993,7 +993,7 @@ render_response(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outc
         if (o == DM_OUTCOME_TRUNCATED)
             fallback_expert(c, t);
     }
-    const dm_note *n = dm_tracker_note(c->tr, it->ref);
+    const dm_note *n = dm_tracker_note(c->tr, dm_item_ref(c->tr, it));
     if ((it->flags & DM_F_MISMATCH) && n) {
         char *want = txn_question(c, t);
         dm_question got_q = { dm_tracker_name(c->tr, n->name), n->qtype, 1 };
@@ -1018,7 +1018,7 @@ render_response(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outc
 static void
 render_icmp(ctx *c, const dm_txn *t, const dm_item *it)
 {
-    const dm_icmp *ic = icmp_at(c, it->ref);
+    const dm_icmp *ic = icmp_at(c, dm_item_ref(c->tr, it));
     if (c->tree) {
         add_link(c, hf_query_in, ic->quotes_response ? t->first_item : ic->quoted);
         if (ic->quotes_response)
@@ -1069,8 +1069,8 @@ render_reset(ctx *c, const dm_txn *t)
 static void
 render_orphan(ctx *c, const dm_item *it)
 {
-    const dm_icmp *ic = it->role == DM_ROLE_ICMP ? icmp_at(c, it->ref) : NULL;
-    const dm_note *n = dm_tracker_note(c->tr, ic ? ic->note : it->ref);
+    const dm_icmp *ic = it->role == DM_ROLE_ICMP ? icmp_at(c, dm_item_ref(c->tr, it)) : NULL;
+    const dm_note *n = dm_tracker_note(c->tr, ic ? ic->note : dm_item_ref(c->tr, it));
     if (!n)
         return;
     char sv[48];

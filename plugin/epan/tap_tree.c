@@ -273,7 +273,7 @@ count_item(tree *t, guint32 id)
     if (!it || item_counted(t, id))
         return;
     if (it->role == DM_ROLE_ICMP) {
-        const dm_icmp *ic = dm_tracker_icmp_ref(tr, it->ref);
+        const dm_icmp *ic = dm_tracker_icmp_ref(tr, dm_item_ref(tr, it));
         char a[48];
         char *r = g_strdup_printf("%s (%s)", dm_addr_to_str(dm_tracker_addr(tr, ic->reporter), a,
                                                             sizeof a),
@@ -289,7 +289,7 @@ count_item(tree *t, guint32 id)
         return;
     if (it->role == DM_ROLE_QUERY && !(it->flags & DM_F_SYN)) {
         t->queries++;
-        if (it->ref > 1)
+        if (dm_item_ref(tr, it) > 1)
             t->retransmissions++;
     } else if (it->role == DM_ROLE_RESPONSE && dm_txn_answer_item(tr, x) == id) {
         dm_time rtt;
