@@ -679,6 +679,25 @@ dm_tracker_settled_base(const dm_tracker *tr)
 
 /* ---- frames and items --------------------------------------------------- */
 
+/* The first record of a, sorted by a guint32 at its start (an item's
+ * frame, a far reference's item), whose key is not below key. */
+static guint
+lower_bound(const GArray *a, guint32 key)
+{
+    gsize size = g_array_get_element_size((GArray *)a);
+    guint lo = 0, hi = a->len;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        guint32 k;
+        memcpy(&k, a->data + (gsize)mid * size, sizeof k);
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 guint32
 tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flags, guint32 ref)
 {
@@ -698,6 +717,7 @@ tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flag
 }
 
 G_STATIC_ASSERT(sizeof(dm_item) == 12);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(dm_item, frame) == 0 && G_STRUCT_OFFSET(far_ref, item) == 0);
 
 guint32
 dm_item_ref(const dm_tracker *tr, const dm_item *it)
@@ -707,14 +727,7 @@ dm_item_ref(const dm_tracker *tr, const dm_item *it)
     guint32 id = (guint32)(it - (const dm_item *)(const void *)tr->items.a->data) + 1 +
                  tr->items.base;
     const GArray *a = tr->far_refs;
-    guint lo = 0, hi = a->len;
-    while (lo < hi) {           /* binary search */
-        guint mid = lo + (hi - lo) / 2;
-        if (g_array_index(a, far_ref, mid).item < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    guint lo = lower_bound(a, id);
     /* (always found: a far reference goes only with its item) */
     return lo < a->len && g_array_index(a, far_ref, lo).item == id ? g_array_index(a, far_ref, lo).ref
                                                                    : 0;
@@ -746,20 +759,14 @@ dm_tracker_frame_items(const dm_tracker *tr, guint32 frame, guint32 *first)
     const GArray *a = tr->items.a;
     if (!a->len || g_array_index(a, dm_item, a->len - 1).frame < frame)
         return 0;
-    guint lo = 0, hi = a->len;
+    guint lo;
     if (g_array_index(a, dm_item, a->len - 1).frame == frame) {
         /* the first pass asks about the frame it just fed: the last items */
         lo = a->len - 1;
         while (lo && g_array_index(a, dm_item, lo - 1).frame == frame)
             lo--;
     } else {
-        while (lo < hi) {       /* binary search */
-            guint mid = lo + (hi - lo) / 2;
-            if (g_array_index(a, dm_item, mid).frame < frame)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        lo = lower_bound(a, frame);
     }
     while (lo < a->len) {
         const dm_item *it = &g_array_index(a, dm_item, lo);
