@@ -137,7 +137,7 @@ dm_hash(const void *data, gsize len)
 {
     seed_once();
     if (len > MS_WORDS * 4)
-        return siphash(sip0, sip1, data, len);
+        return dm_hash64(data, len);
     const guint8 *p = data;
     const guint64 *a = ms_key + 2;
     guint64 s = ms_key[0] + ms_key[1] * len;

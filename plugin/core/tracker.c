@@ -716,6 +716,16 @@ tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flag
     return id;
 }
 
+/* Forgets the items up to upto, and their far references. */
+void
+tk_items_drop(dm_tracker *tr, guint32 upto)
+{
+    guint far = lower_bound(tr->far_refs, upto + 1);
+    if (far)
+        g_array_remove_range(tr->far_refs, 0, far);
+    dm_fifo_drop(&tr->items, upto);
+}
+
 G_STATIC_ASSERT(sizeof(dm_item) == 12);
 G_STATIC_ASSERT(G_STRUCT_OFFSET(dm_item, frame) == 0 && G_STRUCT_OFFSET(far_ref, item) == 0);
 

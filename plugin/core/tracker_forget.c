@@ -123,21 +123,17 @@ forget_items(dm_tracker *tr, guint32 until)
         const dm_item *it = ITEM(tr, drop + 1);
         if (it->txn ? it->txn >= until : it->frame >= fh)
             break;
+        guint32 ref = dm_item_ref(tr, it);
         if (it->role == DM_ROLE_ICMP) {
-            icmp = MAX(icmp, dm_item_ref(tr, it));
-            const dm_icmp *ic = dm_tracker_icmp_ref(tr, dm_item_ref(tr, it));
+            icmp = MAX(icmp, ref);
+            const dm_icmp *ic = dm_tracker_icmp_ref(tr, ref);
             if (ic && ic->note)
                 note = MAX(note, ic->note);
-        } else if (it->role == DM_ROLE_RESPONSE && dm_item_ref(tr, it)) {
-            note = MAX(note, dm_item_ref(tr, it));
+        } else if (it->role == DM_ROLE_RESPONSE && ref) {
+            note = MAX(note, ref);
         }
     }
-    guint far = 0;
-    while (far < tr->far_refs->len && g_array_index(tr->far_refs, far_ref, far).item <= drop)
-        far++;
-    if (far)
-        g_array_remove_range(tr->far_refs, 0, far);
-    dm_fifo_drop(&tr->items, drop);
+    tk_items_drop(tr, drop);
     dm_fifo_drop(&tr->icmps, icmp);
     dm_fifo_drop(&tr->notes, note);
     for (guint32 id = drop + 1; id <= end; id++) {

@@ -134,6 +134,7 @@ guint32 tk_name_id(dm_tracker *tr, const char *name);
 guint32 tk_name_find_folded(const dm_tracker *tr, const char *name);
 void tk_settle(dm_tracker *tr, dm_txn *t);
 void tk_changed(dm_tracker *tr, dm_txn *t);
+void tk_items_drop(dm_tracker *tr, guint32 upto);
 guint32 tk_item_add(dm_tracker *tr, guint32 frame, dm_role role, guint32 txn, guint flags,
                     guint32 ref);
 guint32 tk_note_add(dm_tracker *tr, const dm_flow *f, guint32 name, guint16 qtype, guint8 rcode);

@@ -799,19 +799,20 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
 {
     guint32 self = (guint32)(it - dm_tracker_item(c->tr, 1)) + 1;
     gboolean syn = (it->flags & DM_F_SYN) != 0;
+    guint32 attempt = dm_item_ref(c->tr, it);
     const dm_txn_ext *e = dm_tracker_ext(c->tr, t);
     if (c->tree) {
         if (syn) {
             add_flag(c, hf_tcp_syn);
         } else {
-            add_uint(c, hf_attempt, dm_item_ref(c->tr, it));
-            add_uint(c, hf_attempts, c->final ? dm_txn_attempts(c->tr, t) : dm_item_ref(c->tr, it));
+            add_uint(c, hf_attempt, attempt);
+            add_uint(c, hf_attempts, c->final ? dm_txn_attempts(c->tr, t) : attempt);
         }
         if (syn && (t->flags & DM_T_CONNECTION)) {
-            add_uint(c, hf_attempt, dm_item_ref(c->tr, it));
-            add_uint(c, hf_attempts, c->final && e ? e->syns : dm_item_ref(c->tr, it));
+            add_uint(c, hf_attempt, attempt);
+            add_uint(c, hf_attempts, c->final && e ? e->syns : attempt);
         }
-        if (dm_item_ref(c->tr, it) > 1) {
+        if (attempt > 1) {
             add_flag(c, hf_retransmission);
             add_link(c, hf_query_in, (syn && !(t->flags & DM_T_CONNECTION)) ? 0 : t->first_item);
         }
@@ -837,9 +838,9 @@ render_query(ctx *c, guint32 num, const dm_txn *t, const dm_item *it, dm_outcome
             add_icmp_fields(c, ic);
     }
 
-    if (dm_item_ref(c->tr, it) > 1 && !syn && !(it->flags & DM_F_WS_SAID))
+    if (attempt > 1 && !syn && !(it->flags & DM_F_WS_SAID))
         expert(c, &ei_retransmission, "attempt %u of transaction %u, first in frame %u",
-               dm_item_ref(c->tr, it), num, dm_tracker_item_frame(c->tr, t->first_item));
+               attempt, num, dm_tracker_item_frame(c->tr, t->first_item));
     if (it->flags & DM_F_NO_QUESTION)
         expert(c, &ei_no_question, "DNS query without a valid question section");
     if (o == DM_OUTCOME_REJECTED && ic) {
@@ -1069,8 +1070,9 @@ render_reset(ctx *c, const dm_txn *t)
 static void
 render_orphan(ctx *c, const dm_item *it)
 {
-    const dm_icmp *ic = it->role == DM_ROLE_ICMP ? icmp_at(c, dm_item_ref(c->tr, it)) : NULL;
-    const dm_note *n = dm_tracker_note(c->tr, ic ? ic->note : dm_item_ref(c->tr, it));
+    guint32 ref = dm_item_ref(c->tr, it);
+    const dm_icmp *ic = it->role == DM_ROLE_ICMP ? icmp_at(c, ref) : NULL;
+    const dm_note *n = dm_tracker_note(c->tr, ic ? ic->note : ref);
     if (!n)
         return;
     char sv[48];
